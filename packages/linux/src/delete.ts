@@ -1,0 +1,98 @@
+import { type InterfaceRef, KokoError, describeNode, interfaceRefSchema, parseOrThrow, quote } from '@koko/core';
+import { type InterfaceInfo, readInterfaces } from './interfaces';
+import { type Namespace, resolveNamespace } from './namespace';
+import type { Plan, Step } from './plan';
+import { readClsactDevices, readFilters } from './tc';
+
+interface DeleteTarget {
+  ref: InterfaceRef;
+  namespace: Namespace;
+  info: InterfaceInfo;
+}
+
+/** True when two targets are the two ends of one veth, so deleting the first removes the second. */
+function arePeers(left: DeleteTarget, right: DeleteTarget): boolean {
+  if (left.info.kind !== 'veth' || right.info.kind !== 'veth') return false;
+  if (left.info.linkId && left.info.linkId === right.info.linkId) return true;
+  return left.namespace.key !== right.namespace.key && left.info.linkIndex === right.info.ifindex && right.info.linkIndex === left.info.ifindex;
+}
+
+/**
+ * Plans the removal of tc mirror filters that send traffic to `device`. Deleting the device alone
+ * would leave them behind, mirroring to nothing.
+ */
+async function planMirrorCleanup(namespace: Namespace, device: string, clsactDevices: Set<string>): Promise<Step[]> {
+  const steps: Step[] = [];
+  for (const source of clsactDevices) {
+    for (const direction of ['ingress', 'egress'] as const) {
+      for (const filter of await readFilters(namespace, source, direction)) {
+        if (!filter.mirrorsTo.includes(device)) continue;
+        steps.push({
+          namespace,
+          tool: 'tc',
+          args: ['filter', 'del', 'dev', source, direction, 'pref', String(filter.pref)],
+          description: `remove the ${direction} filter of ${source} that mirrors to ${device}`,
+        });
+      }
+    }
+  }
+  return steps;
+}
+
+/**
+ * Validates delete requests, checks that each interface exists, and returns the plan that removes
+ * them together with any mirror filters that point at them. Deleting one end of a veth removes its
+ * peer, so a request naming both ends deletes the pair once.
+ */
+export async function planDelete(requests: InterfaceRef[]): Promise<Plan> {
+  const refs = requests.map((request) => parseOrThrow(interfaceRefSchema, request));
+  if (refs.length === 0) throw new KokoError('invalid', 'nothing to delete: name at least one interface');
+
+  const namespaces = new Map<string, Namespace>();
+  for (const ref of refs) {
+    const label = describeNode(ref.node);
+    if (!namespaces.has(label)) namespaces.set(label, await resolveNamespace(ref.node));
+  }
+  const interfaces = new Map<string, InterfaceInfo[]>();
+  for (const namespace of namespaces.values()) {
+    if (!interfaces.has(namespace.key)) interfaces.set(namespace.key, await readInterfaces(namespace));
+  }
+
+  const targets: DeleteTarget[] = [];
+  for (const ref of refs) {
+    const namespace = namespaces.get(describeNode(ref.node))!;
+    if (ref.ifname === 'lo') throw new KokoError('invalid', `refusing to delete lo in ${namespace.label}; the loopback interface belongs to the namespace`);
+    const info = interfaces.get(namespace.key)!.find((entry) => entry.name === ref.ifname);
+    if (!info) {
+      const names = interfaces.get(namespace.key)!.map((entry) => entry.name).filter((name) => name !== 'lo');
+      throw new KokoError('not-found', `interface ${quote(ref.ifname)} not found in ${namespace.label}${names.length ? `; interfaces there: ${names.slice(0, 8).join(', ')}` : ''}`);
+    }
+    const target: DeleteTarget = { ref, namespace, info };
+    if (targets.some((other) => other.namespace.key === namespace.key && other.info.ifindex === info.ifindex)) {
+      throw new KokoError('invalid', `interface ${quote(ref.ifname)} in ${namespace.label} is named twice; name it once`);
+    }
+    if (targets.some((other) => arePeers(other, target))) continue;
+    targets.push(target);
+  }
+
+  const clsact = new Map<string, Set<string>>();
+  const steps: Step[] = [];
+  for (const target of targets) {
+    const { namespace } = target;
+    if (!clsact.has(namespace.key)) clsact.set(namespace.key, await readClsactDevices(namespace));
+    steps.push(...(await planMirrorCleanup(namespace, target.ref.ifname, clsact.get(namespace.key)!)));
+  }
+  for (const target of targets) {
+    steps.push({
+      namespace: target.namespace,
+      tool: 'ip',
+      args: ['link', 'delete', 'dev', target.ref.ifname],
+      description: `delete ${target.info.kind ?? 'interface'} ${target.ref.ifname}${target.info.kind === 'veth' ? ' and its peer' : ''}`,
+    });
+  }
+
+  return {
+    summary: targets.map((target) => `delete ${target.ref.ifname} in ${target.namespace.label}${target.info.linkId ? ` (link ${target.info.linkId})` : ''}`),
+    steps,
+  };
+}

@@ -1,0 +1,10 @@
+export * from './apply';
+export * from './create';
+export * from './delete';
+export * from './docker';
+export * from './exec';
+export * from './interfaces';
+export * from './kernel';
+export * from './namespace';
+export * from './plan';
+export type { LinkPlan, PlannedInterface } from './links/link-plan';

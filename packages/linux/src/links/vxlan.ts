@@ -1,0 +1,18 @@
+import type { CreateOptions, VxlanLink } from '@koko/core';
+import type { PlanContext } from '../context';
+import type { LinkPlan } from './link-plan';
+import { planParentLink } from './parent-link';
+
+/**
+ * Plans a vxlan end. Its UDP socket stays in the current namespace, on the parent, while the
+ * interface itself lives in the endpoint's namespace. Without an MTU the kernel derives one from
+ * the parent's, less the encapsulation overhead.
+ */
+export function planVxlan(context: PlanContext, link: VxlanLink, id: string, options: CreateOptions): LinkPlan {
+  return planParentLink(context, link, id, options, {
+    typeArgs: ['id', String(link.vni), 'remote', link.remote, 'dstport', String(link.port), 'dev', link.parent],
+    parentAsLink: false,
+    label: `VNI ${link.vni}, remote ${link.remote}, UDP port ${link.port}`,
+    boundedByParentMtu: false,
+  });
+}

@@ -62,8 +62,17 @@ export function parseIPv6(text: string): number[] | undefined {
   return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
 }
 
-/** Formats eight 16-bit groups as RFC 5952 text: lower case, longest zero run compressed. */
+/**
+ * Formats eight 16-bit groups as RFC 5952 text: lower case, longest zero run compressed, and an
+ * IPv4-mapped address (::ffff:0:0/96) with its last 32 bits in dotted form, as RFC 5952 section 5
+ * recommends and as iproute2 prints it.
+ */
 export function formatIPv6(groups: number[]): string {
+  if (isIPv4Mapped(groups)) {
+    const low = groups.slice(6).flatMap((group) => [group >> 8, group & 0xff]);
+    return `::ffff:${low.join('.')}`;
+  }
+
   let bestStart = -1;
   let bestLength = 1;
   for (let start = 0; start < 8; ) {
@@ -84,6 +93,10 @@ export function formatIPv6(groups: number[]): string {
   const head = hex.slice(0, bestStart).join(':');
   const tail = hex.slice(bestStart + bestLength).join(':');
   return `${head}::${tail}`;
+}
+
+function isIPv4Mapped(groups: number[]): boolean {
+  return groups.length === 8 && groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff;
 }
 
 /** Returns the family of a bare IP address, or undefined when `text` is not one. */

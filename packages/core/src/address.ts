@@ -135,12 +135,12 @@ export function parseInterfaceAddress(text: string): InterfaceAddress {
   const prefix = Number(prefixText);
 
   if (parseIPv4(host)) {
-    if (prefix > 32) return rejectAddress(text, 'has a prefix length over 32');
+    if (prefix > 32) return rejectAddress(text, `has prefix length ${prefix}, over the IPv4 maximum of 32; use 0 to 32`);
     return { family: 4, address: host, prefix };
   }
   const groups = parseIPv6(host);
   if (groups) {
-    if (prefix > 128) return rejectAddress(text, 'has a prefix length over 128');
+    if (prefix > 128) return rejectAddress(text, `has prefix length ${prefix}, over the IPv6 maximum of 128; use 0 to 128`);
     return { family: 6, address: formatIPv6(groups), prefix };
   }
   return rejectAddress(text, 'is not an IPv4 or IPv6 address');

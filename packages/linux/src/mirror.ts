@@ -12,7 +12,9 @@ export const MIRROR_PREF_BASE = 100;
 /**
  * Plans a traffic mirror: a clsact qdisc on the source (unless it has one) and one u32 filter per
  * direction whose mirred action copies every packet out of `target`. clsact, u32 and mirred are used
- * because the prio qdisc and the matchall classifier are missing from some kernels.
+ * because the prio qdisc and the matchall classifier are missing from some kernels. The action ends
+ * with `continue`, so classification goes on to the next filter: several mirrors of one source all
+ * see the traffic, and the user's own filters keep working.
  */
 export function planMirror(context: PlanContext, namespace: Namespace, mirror: Mirror, target: string): Step[] {
   const steps: Step[] = [];
@@ -33,7 +35,7 @@ export function planMirror(context: PlanContext, namespace: Namespace, mirror: M
     steps.push({
       namespace,
       tool: 'tc',
-      args: ['filter', 'add', 'dev', source, direction, 'pref', String(pref), 'protocol', 'all', 'u32', 'match', 'u8', '0', '0', 'action', 'mirred', 'egress', 'mirror', 'dev', target],
+      args: ['filter', 'add', 'dev', source, direction, 'pref', String(pref), 'protocol', 'all', 'u32', 'match', 'u8', '0', '0', 'action', 'mirred', 'egress', 'mirror', 'dev', target, 'continue'],
       description: `mirror ${direction} traffic of ${source} to ${target}`,
       undo: {
         namespace,

@@ -1,0 +1,69 @@
+import { Lab, koko, kokoJson } from '@koko/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const lab = new Lab('kd');
+afterAll(() => lab.cleanup());
+
+describe('delete', () => {
+  let a: string;
+  let b: string;
+  let c: string;
+  beforeAll(async () => {
+    [a, b, c] = await Promise.all([lab.netns('a'), lab.netns('b'), lab.container('c')]);
+  });
+
+  it('removes a veth and its peer by netns', async () => {
+    await koko(['-n', `${a},del1`, '-n', `${b},del1`]);
+    const result = await koko(['-N', `${a},del1`]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`deleted del1 in netns "${a}"`);
+    expect(await lab.linkNames(a)).not.toContain('del1');
+    expect(await lab.linkNames(b)).not.toContain('del1');
+  });
+
+  it('removes by container', async () => {
+    await koko(['-d', `${c},del2`, '-n', `${b},del2`]);
+    expect((await koko(['-D', `${c},del2`])).exitCode).toBe(0);
+    expect(await lab.linkNames(b)).not.toContain('del2');
+  });
+
+  it('removes by PID', async () => {
+    const pid = await lab.containerPid(c);
+    await koko(['-d', `${c},del3`, '-n', `${b},del3`]);
+    expect((await koko(['-P', `${pid},del3`])).exitCode).toBe(0);
+    expect((await lab.linksOfPid(pid)).map((link) => link.ifname)).not.toContain('del3');
+  });
+
+  it('removes by namespace path', async () => {
+    await koko(['-n', `${a},del4`, '-n', `${b},del4`]);
+    expect((await koko(['-A', `/run/netns/${b},del4`])).exitCode).toBe(0);
+    expect(await lab.linkNames(a)).not.toContain('del4');
+  });
+
+  it('removes from the current namespace', async () => {
+    await koko(['-c', 'del5', '-n', `${b},del5`], { netns: a });
+    expect((await koko(['-C', 'del5'], { netns: a })).exitCode).toBe(0);
+    expect(await lab.linkNames(b)).not.toContain('del5');
+  });
+
+  it('removes both ends named in one command once', async () => {
+    await koko(['-n', `${a},del6`, '-n', `${b},del6`]);
+    const { exitCode, output } = await kokoJson(['-N', `${a},del6`, '-N', `${b},del6`]);
+    expect(exitCode).toBe(0);
+    expect(output.deleted).toHaveLength(1);
+    expect(await lab.linkNames(b)).not.toContain('del6');
+  });
+
+  it('reports a missing interface', async () => {
+    const result = await koko(['-N', `${a},nosuch`]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`interface "nosuch" not found in netns "${a}"`);
+  });
+
+  it('refuses to delete lo', async () => {
+    const result = await koko(['-N', `${a},lo`]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('refusing to delete lo');
+    expect(await lab.linkNames(a)).toContain('lo');
+  });
+});

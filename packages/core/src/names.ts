@@ -46,12 +46,12 @@ export function interfaceNameProblem(name: string): string | undefined {
   if (name.includes('/') || name.includes(':')) {
     return `interface name ${quote(name)} contains ${describeBadCharacter(name, /[^/:]/)}, which the kernel rejects; ${SAFE_CHARACTERS_HINT}`;
   }
-  if (!SAFE_NAME.test(name)) {
-    return `interface name ${quote(name)} contains ${describeBadCharacter(name, /[A-Za-z0-9_.@+-]/)}; ${SAFE_CHARACTERS_HINT}`;
-  }
   const bytes = utf8Length(name);
   if (bytes > MAX_INTERFACE_NAME_BYTES) {
-    return `interface name ${quote(name)} is ${bytes} bytes long; the kernel allows at most ${MAX_INTERFACE_NAME_BYTES}`;
+    return `interface name ${quote(name)} is ${bytes} bytes long; the kernel allows at most ${MAX_INTERFACE_NAME_BYTES}, so pick a shorter name`;
+  }
+  if (!SAFE_NAME.test(name)) {
+    return `interface name ${quote(name)} contains ${describeBadCharacter(name, /[A-Za-z0-9_.@+-]/)}; ${SAFE_CHARACTERS_HINT}`;
   }
   return undefined;
 }

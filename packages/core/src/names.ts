@@ -25,7 +25,7 @@ function describeBadCharacter(value: string, pattern: RegExp): string {
     if (/\s/.test(character)) return 'whitespace';
     const code = character.codePointAt(0) ?? 0;
     if (code < 0x20 || code === 0x7f) return `the control character 0x${code.toString(16).padStart(2, '0')}`;
-    return `"${character}"`;
+    return quote(character);
   }
   return 'an unsupported character';
 }
@@ -71,6 +71,9 @@ export function netnsNameProblem(name: string): string | undefined {
 /** Returns why `ref` is not a valid Docker container name or id, or undefined when it is valid. */
 export function containerRefProblem(ref: string): string | undefined {
   if (ref.length === 0) return 'container name is empty; give a name or id shown by `docker ps`';
+  if (!/^[A-Za-z0-9]/.test(ref)) {
+    return `container name ${quote(ref)} starts with ${describeBadCharacter(String.fromCodePoint(ref.codePointAt(0)!), /[A-Za-z0-9]/)}; Docker names start with a letter or digit`;
+  }
   if (!CONTAINER_NAME.test(ref)) {
     return `container name ${quote(ref)} contains ${describeBadCharacter(ref, /[A-Za-z0-9_.-]/)}; Docker names start with a letter or digit followed by letters, digits, _ . or -`;
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalIP, ipFamily, parseInterfaceAddress } from './address';
+import { canonicalIP, parseIPv4, parseIPv6, parseInterfaceAddress } from './address';
 import {
   GROUP_MAX,
   MACVLAN_MODES,
@@ -64,7 +64,7 @@ export const remoteAddressSchema = z.string().transform((value, context) => {
     context.addIssue({ code: 'custom', message: `remote address ${quote(value)} is not an IPv4 or IPv6 address` });
     return z.NEVER;
   }
-  if (canonical === '0.0.0.0' || canonical === '::' || isMulticast(canonical)) {
+  if (!isUnicast(canonical)) {
     context.addIssue({
       code: 'custom',
       message: `remote address ${quote(value)} is not a unicast address; give the underlay address of the other host`,
@@ -74,12 +74,15 @@ export const remoteAddressSchema = z.string().transform((value, context) => {
   return canonical;
 });
 
-function isMulticast(address: string): boolean {
-  if (ipFamily(address) === 4) {
-    const first = Number(address.split('.')[0]);
-    return first >= 224 && first <= 239;
+/** Tells whether a canonical address is none of unspecified, multicast (224.0.0.0/4, ff00::/8) and limited broadcast. */
+function isUnicast(address: string): boolean {
+  const ipv4 = parseIPv4(address);
+  if (ipv4) {
+    const first = ipv4[0] ?? 0;
+    return address !== '0.0.0.0' && address !== '255.255.255.255' && (first < 224 || first > 239);
   }
-  return address.startsWith('ff');
+  const firstGroup = parseIPv6(address)?.[0] ?? 0;
+  return address !== '::' && firstGroup >> 8 !== 0xff;
 }
 
 export const nodeRefSchema = z.discriminatedUnion('kind', [

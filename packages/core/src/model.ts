@@ -112,13 +112,8 @@ export const endpointSchema = z
     mirror: mirrorSchema.optional(),
   })
   .superRefine((endpoint, context) => {
-    const seen = new Set<string>();
-    for (const address of endpoint.addresses) {
-      if (seen.has(address)) {
-        context.addIssue({ code: 'custom', path: ['addresses'], message: `address ${address} is given twice for interface ${endpoint.ifname}` });
-      }
-      seen.add(address);
-    }
+    const problem = repeatedAddressProblem(endpoint.addresses, endpoint.ifname);
+    if (problem) context.addIssue({ code: 'custom', path: ['addresses'], message: problem });
     if (endpoint.mirror && endpoint.mirror.source === endpoint.ifname) {
       context.addIssue({
         code: 'custom',
@@ -127,6 +122,25 @@ export const endpointSchema = z
       });
     }
   });
+
+/**
+ * Returns why one interface cannot take all of `addresses` (canonical `address/prefix` texts), or
+ * undefined. The kernel keeps the same IPv4 address with two prefix lengths as two entries, but
+ * rejects an IPv6 address that the interface already has under any prefix length.
+ */
+function repeatedAddressProblem(addresses: string[], ifname: string): string | undefined {
+  const seen = new Map<string, string>();
+  for (const text of addresses) {
+    const { family, address } = parseInterfaceAddress(text);
+    const key = family === 6 ? address : text;
+    const earlier = seen.get(key);
+    if (earlier === text) return `address ${quote(text)} is given twice for interface ${quote(ifname)}; give it once`;
+    if (earlier) return `addresses ${quote(earlier)} and ${quote(text)} give interface ${quote(ifname)} the same IPv6 address, which the kernel rejects; keep one of them`;
+    seen.set(key, text);
+  }
+  return undefined;
+}
+
 export type Endpoint = z.infer<typeof endpointSchema>;
 export type EndpointInput = z.input<typeof endpointSchema>;
 

@@ -27,7 +27,10 @@ function checkedString(check: (value: string) => string | undefined) {
 
 function rangedInteger(what: string, min: number, max: number) {
   return z
-    .number({ error: `${what} must be a number` })
+    .number({
+      error: (issue) =>
+        issue.input === undefined ? `${what} is missing` : `${what} ${quote(String(issue.input))} is not a number; use a whole number from ${min} to ${max}`,
+    })
     .refine((value) => Number.isInteger(value) && value >= min && value <= max, {
       error: (issue) => `${what} ${String(issue.input)} is out of range; use a whole number from ${min} to ${max}`,
     });

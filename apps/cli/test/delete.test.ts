@@ -54,6 +54,19 @@ describe('delete', () => {
     expect(await lab.linkNames(b)).not.toContain('del6');
   });
 
+  it('removes several interfaces of one namespace together', async () => {
+    await koko(['-n', `${a},many1`, '-n', `${b},many1`]);
+    await koko(['-n', `${a},many2`, '-n', `${b},many2`]);
+    await koko(['-n', `${a},keep1`, '-n', `${b},keep1`, '--group', '5']);
+    const result = await koko(['-N', `${a},many1`, '-N', `${a},many2`]);
+    expect(result.exitCode).toBe(0);
+    const left = await lab.links(a);
+    expect(left.map((link) => link.ifname)).not.toContain('many1');
+    expect(left.map((link) => link.ifname)).not.toContain('many2');
+    expect(left.find((link) => link.ifname === 'keep1')?.group).toBe('5');
+    expect(await lab.linkNames(b)).toContain('keep1');
+  });
+
   it('reports a missing interface', async () => {
     const result = await koko(['-N', `${a},nosuch`]);
     expect(result.exitCode).toBe(1);

@@ -54,6 +54,16 @@ async function rollback(done: readonly Step[]): Promise<string[]> {
   return problems;
 }
 
+/** Names the namespaces of a plan that disappeared while it ran, such as a container that stopped. */
+function vanishedNamespaces(plan: Plan): string {
+  const gone = new Map<string, string>();
+  for (const step of plan.steps) {
+    if (step.namespace.file && !existsSync(step.namespace.file)) gone.set(step.namespace.key, step.namespace.label);
+  }
+  if (gone.size === 0) return '';
+  return ` ${[...gone.values()].join(', ')} no longer exists (a container stopped or a namespace was deleted); start it again and rerun the command.`;
+}
+
 /**
  * Runs a plan batch by batch. If a step fails, undoes every step that ran, then throws a KokoError
  * naming the failing step, the tool's message and the outcome of the rollback.
@@ -83,7 +93,7 @@ export async function applyPlan(plan: Plan, onProgress?: ProgressListener): Prom
           : `Rollback was incomplete: ${problems.join('; ')}. Check with ip link in those namespaces.`;
       throw new KokoError(
         'failed',
-        `step ${position} of ${plan.steps.length} failed (${failed.description} in ${failed.namespace.label}): ${toolMessage(error)}. ${outcome}`,
+        `step ${position} of ${plan.steps.length} failed (${failed.description} in ${failed.namespace.label}): ${toolMessage(error)}.${vanishedNamespaces(plan)} ${outcome}`,
       );
     }
     done.push(...batch.steps);

@@ -35,6 +35,7 @@ describe('rollback', () => {
     const error = await applyFailure(plan);
     expect(error.code).toBe('failed');
     expect(error.message).toMatch(/^step 1 of \d+ failed \(create veth eth1/);
+    expect(error.message).toContain(`container "${container}" no longer exists`);
     expect(error.message).toContain('Nothing had been changed');
     expect(await lab.linkNames(b)).toEqual(before);
   });

@@ -16,7 +16,7 @@ describe('vxlan between two simulated hosts', () => {
   let endB: string;
 
   beforeAll(async () => {
-    [hostA, hostB, endA, endB] = await Promise.all(['ha', 'hb', 'ea', 'eb'].map((name) => lab.netns(name)));
+    [hostA, hostB, endA, endB] = await Promise.all([lab.netns('ha'), lab.netns('hb'), lab.netns('ea'), lab.netns('eb')]);
     await mustRun(['ip', 'link', 'add', 'under0', 'netns', hostA, 'type', 'veth', 'peer', 'name', 'under0', 'netns', hostB]);
     await mustRun(['ip', '-n', hostA, 'address', 'add', '192.0.2.1/24', 'dev', 'under0']);
     await mustRun(['ip', '-n', hostB, 'address', 'add', '192.0.2.2/24', 'dev', 'under0']);

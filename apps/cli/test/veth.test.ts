@@ -1,4 +1,4 @@
-import { Lab, koko, kokoJson } from '@koko/testkit';
+import { Lab, koko, kokoJson, run } from '@koko/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const lab = new Lab('kv');
@@ -79,6 +79,15 @@ describe('veth with Docker containers', () => {
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(await lab.pingFromContainer(c1, '10.21.0.2')).toBe(true);
+  });
+
+  it('carries IPv6 between containers that have IPv6 switched off', async () => {
+    const sysctl = await run(['docker', 'exec', c1, 'cat', '/proc/sys/net/ipv6/conf/default/disable_ipv6']);
+    expect(sysctl.stdout.trim()).toBe('1');
+    const result = await koko(['-d', `${c1},eth6,fd26::1/64,10.26.0.1/24`, '-d', `${c2},eth6,fd26::2/64,10.26.0.2/24`]);
+    expect(result.exitCode).toBe(0);
+    expect(await lab.pingFromContainer(c1, 'fd26::2')).toBe(true);
+    expect(await lab.pingFromContainer(c1, '10.26.0.2')).toBe(true);
   });
 
   it('joins a container and a netns in the colon form', async () => {

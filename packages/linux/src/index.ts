@@ -8,3 +8,8 @@ export * from './kernel';
 export * from './namespace';
 export * from './plan';
 export type { LinkPlan, PlannedInterface } from './links/link-plan';
+export * from './docker-events';
+export * from './inventory';
+export * from './monitor';
+export * from './namespace-lock';
+export * from './stats';

@@ -3,7 +3,7 @@ import { runCommand } from './exec';
 import { type Namespace, inNamespace } from './namespace';
 
 /** One entry of `ip -json -details -stats addr show`, reduced to the fields koko reads. */
-interface IpJsonLink {
+export interface IpJsonLink {
   ifindex: number;
   ifname: string;
   link?: string;
@@ -45,7 +45,7 @@ export interface InterfaceInfo {
   counters: { rxBytes: number; rxPackets: number; txBytes: number; txPackets: number; rxDropped: number; txDropped: number };
 }
 
-function toInterfaceInfo(link: IpJsonLink): InterfaceInfo {
+export function toInterfaceInfo(link: IpJsonLink): InterfaceInfo {
   const flags = link.flags ?? [];
   return {
     ifindex: link.ifindex,

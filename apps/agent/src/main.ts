@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import type { AgentHandlers } from '@koko/agent-api';
+import { readInventory } from '@koko/linux';
+import { pino } from 'pino';
+import { ChangeFeed } from './changes';
+import { ConfigError, HELP, describeListen, parseAgentArgs } from './config';
+import { loadOrCreateHostId, readHostInfo } from './host';
+import { Operations } from './operations';
+import { closeServer, createAgentServer, listen } from './server';
+import { createTokenCheck, loadOrCreateToken } from './token';
+
+function agentVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseAgentArgs(args);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`koko-agent: ${error.message}\n`);
+    return 2;
+  }
+  if (parsed.action === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const version = agentVersion();
+  if (parsed.action === 'version') {
+    process.stdout.write(`koko-agent ${version}\n`);
+    return 0;
+  }
+
+  const { config } = parsed;
+  const log = pino({ name: 'koko-agent', level: config.logLevel });
+  const { token, created } = await loadOrCreateToken(config.tokenFile);
+  if (created) log.info({ tokenFile: config.tokenFile }, 'generated a new bearer token (mode 0600)');
+  else log.info({ tokenFile: config.tokenFile }, 'using the bearer token from the token file');
+  const hostId = await loadOrCreateHostId(config.stateDir);
+
+  const operations = new Operations(log);
+  const changes = new ChangeFeed(log);
+  const handlers: AgentHandlers = {
+    hostInfo: () => readHostInfo(hostId, version),
+    inventory: async () => ({ hostId, readAt: Date.now(), ...(await readInventory()) }),
+    plan: (input) => operations.plan(input),
+    create: (input) => operations.create(input.link, input.options),
+    delete: (input) => operations.delete(input.interfaces),
+    applyBatch: (input) => operations.apply('applyBatch', input),
+    stats: (input) => operations.stats(input.interfaces),
+    changes: (signal) => changes.subscribe(signal),
+  };
+
+  const server = createAgentServer(handlers, createTokenCheck(token), log);
+  const address = await listen(server, config.listen);
+  log.info({ address, hostId, version, pid: process.pid }, 'listening');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      log.info({ signal, runningChanges: operations.runningChanges }, 'stopping: finishing running changes, rejecting new ones');
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+
+  await operations.stop();
+  changes.stop();
+  await closeServer(server, config.listen);
+  log.info({ address: describeListen(config.listen) }, 'stopped');
+  return 0;
+}
+
+run(process.argv.slice(2)).then(
+  (status) => process.exit(status),
+  (error: unknown) => {
+    process.stderr.write(`koko-agent: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,260 @@
+import { readdir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import type { NodeRef } from '@koko/core';
+import { describeNode } from '@koko/core';
+import { type ContainerState, dockerClient, dockerError, inspectContainer } from './docker';
+import { runCommand } from './exec';
+import { type InterfaceInfo, type IpJsonLink, readInterfaces, toInterfaceInfo } from './interfaces';
+import { NETNS_RUN_DIR, type Namespace, currentNamespace, inNamespace } from './namespace';
+
+/** A Docker container as the inventory reports it; `namespaceKey` is set while it runs. */
+export interface InventoryContainer extends ContainerState {
+  namespaceKey: string | undefined;
+}
+
+/** The other end of a veth. The namespace fields are absent when the inventory could not tell where it is. */
+export interface VethPeer {
+  ifindex: number;
+  namespaceKey?: string;
+  namespace?: string;
+  ifname?: string;
+}
+
+/** An interface with its veth peer resolved; `peer` is set for veth interfaces only. */
+export interface InventoryInterface extends InterfaceInfo {
+  peer?: VethPeer;
+}
+
+/** One network namespace and its interfaces. `error` is set when reading it failed, for example because it vanished. */
+export interface NamespaceInventory {
+  key: string;
+  label: string;
+  node: NodeRef;
+  file: string | undefined;
+  interfaces: InventoryInterface[];
+  error?: string;
+}
+
+export interface Inventory {
+  containers: InventoryContainer[];
+  /** Names under /run/netns, as `ip netns list` shows them. */
+  netns: string[];
+  namespaces: NamespaceInventory[];
+  /** Why the containers are missing, when the Docker engine could not be reached. */
+  dockerError?: string;
+}
+
+/** The `ip` command each inventory worker runs once per namespace; it prints one JSON line. */
+const READ_ARGV = ['ip', '-json', '-details', '-stats', 'address', 'show'];
+
+/**
+ * Reads every namespace with a few long-lived shell workers instead of one child process per
+ * namespace from Node: each spawn from Node costs a few milliseconds of event-loop time, which
+ * dominates with hundreds of namespaces. The script is fixed and the namespace files reach it as
+ * positional parameters, so no name is ever parsed by the shell. A namespace that fails prints
+ * `null`, which keeps one output line per namespace.
+ */
+const WORKER_SCRIPT = `for f do nsenter --net="$f" ${READ_ARGV.join(' ')} || echo null; done`;
+
+async function namespaceKeyOf(file: string): Promise<string | undefined> {
+  try {
+    const info = await stat(file);
+    return `${info.dev}:${info.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lists the names under /run/netns; a missing directory means there are none. */
+export async function listNetnsNames(): Promise<string[]> {
+  try {
+    return (await readdir(NETNS_RUN_DIR)).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** Lists every container with its state; running ones are inspected for their PID. Throws a KokoError if Docker is unreachable. */
+export async function listContainers(): Promise<ContainerState[]> {
+  const docker = await dockerClient();
+  let summaries: Awaited<ReturnType<typeof docker.listContainers>>;
+  try {
+    summaries = await docker.listContainers({ all: true });
+  } catch (error) {
+    throw dockerError(error, '(list)');
+  }
+  const states = await Promise.all(
+    summaries.map(async (summary): Promise<ContainerState | undefined> => {
+      const name = (summary.Names[0] ?? summary.Id).replace(/^\//, '');
+      if (summary.State !== 'running') {
+        return { id: summary.Id, name, image: summary.Image, status: summary.State, running: false, pid: 0, labels: summary.Labels ?? {} };
+      }
+      try {
+        return await inspectContainer(summary.Id);
+      } catch {
+        return undefined; // removed between the list and the inspect
+      }
+    }),
+  );
+  return states.filter((state): state is ContainerState => state !== undefined).sort((left, right) => left.name.localeCompare(right.name));
+}
+
+/**
+ * Lists the namespaces the inventory covers, each once: the agent's own, every named netns and
+ * every running container's. A container that shares another's namespace maps to the same key.
+ */
+async function collectNamespaces(netns: string[], containers: ContainerState[]): Promise<{ namespaces: Namespace[]; containerKeys: Map<string, string> }> {
+  const current = await currentNamespace();
+  const currentDevice = current.key.split(':')[0];
+  const byKey = new Map<string, Namespace>([[current.key, current]]);
+
+  const named = await Promise.all(netns.map(async (name) => ({ name, key: await namespaceKeyOf(`${NETNS_RUN_DIR}/${name}`) })));
+  for (const { name, key } of named) {
+    // A file under /run/netns that is not on the nsfs device is a leftover of a failed `ip netns add`.
+    if (!key || key.split(':')[0] !== currentDevice || byKey.has(key)) continue;
+    byKey.set(key, { key, label: describeNode({ kind: 'netns', name }), file: `${NETNS_RUN_DIR}/${name}`, node: { kind: 'netns', name } });
+  }
+
+  const containerKeys = new Map<string, string>();
+  const running = containers.filter((container) => container.running && container.pid > 0);
+  const keys = await Promise.all(running.map((container) => namespaceKeyOf(`/proc/${container.pid}/ns/net`)));
+  running.forEach((container, index) => {
+    const key = keys[index];
+    if (!key) return;
+    containerKeys.set(container.id, key);
+    if (byKey.has(key)) return;
+    const node: NodeRef = { kind: 'docker', container: container.name };
+    byKey.set(key, { key, label: describeNode(node), file: `/proc/${container.pid}/ns/net`, node });
+  });
+  return { namespaces: [...byKey.values()], containerKeys };
+}
+
+/** Splits `items` into `count` slices of nearly equal size, keeping each item's position recoverable. */
+function slicesOf<T>(items: T[], count: number): T[][] {
+  const size = Math.ceil(items.length / count);
+  const slices: T[][] = [];
+  for (let start = 0; start < items.length; start += size) slices.push(items.slice(start, start + size));
+  return slices;
+}
+
+/** Reads the interfaces of a slice of namespaces in one worker; falls back to one read each if the output is off. */
+async function readSlice(namespaces: Namespace[]): Promise<(InterfaceInfo[] | Error)[]> {
+  const files = namespaces.map((namespace) => namespace.file ?? `/proc/${process.pid}/ns/net`);
+  const { stdout } = await runCommand(['sh', '-c', WORKER_SCRIPT, 'sh', ...files]);
+  const lines = stdout.split('\n').filter((line) => line !== '');
+  if (lines.length === namespaces.length) {
+    return lines.map((line, index) => {
+      if (line === 'null') return new Error(`cannot read the interfaces of ${namespaces[index]!.label}; it may have been removed`);
+      return (JSON.parse(line) as IpJsonLink[]).map(toInterfaceInfo);
+    });
+  }
+  return Promise.all(namespaces.map((namespace) => readInterfaces(namespace).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
+}
+
+/** Reads the interfaces of many namespaces, spread over one worker per CPU. */
+export async function readManyNamespaces(namespaces: Namespace[]): Promise<(InterfaceInfo[] | Error)[]> {
+  if (namespaces.length === 0) return [];
+  const workers = Math.max(1, Math.min(availableParallelism(), namespaces.length));
+  const results = await Promise.all(slicesOf(namespaces, workers).map(readSlice));
+  return results.flat();
+}
+
+/** Maps the nsids that `namespace` uses to the netns names they stand for (`ip netns list-id`). */
+async function nsidNames(namespace: Namespace): Promise<Map<number, string>> {
+  try {
+    const { stdout } = await runCommand(inNamespace(namespace, ['ip', '-json', 'netns', 'list-id']));
+    const entries = JSON.parse(stdout || '[]') as { nsid: number; name?: string }[];
+    return new Map(entries.filter((entry) => entry.name).map((entry) => [entry.nsid, entry.name!]));
+  } catch {
+    return new Map();
+  }
+}
+
+interface Located {
+  namespace: NamespaceInventory;
+  info: InventoryInterface;
+}
+
+function peerOf(located: Located): VethPeer {
+  return { ifindex: located.info.ifindex, namespaceKey: located.namespace.key, namespace: located.namespace.label, ifname: located.info.name };
+}
+
+/**
+ * Resolves the peer of every veth. A veth reports its peer's ifindex and, when the peer lives in
+ * another namespace, that namespace's nsid as seen from its own. ifindexes repeat across
+ * namespaces, so a candidate must point back (its peer ifindex is ours); koko's tag then picks
+ * between candidates, and last the netns names behind the nsid (`ip netns list-id`), which exist
+ * for named namespaces only. A peer that stays ambiguous keeps only its ifindex.
+ */
+export async function pairVethPeers(namespaces: NamespaceInventory[]): Promise<void> {
+  const crossing = new Map<string, Located[]>();
+  for (const namespace of namespaces) {
+    for (const info of namespace.interfaces) {
+      if (info.kind !== 'veth' || info.linkNetnsId === undefined || info.linkIndex === undefined) continue;
+      const key = `${info.ifindex}:${info.linkIndex}`;
+      crossing.set(key, [...(crossing.get(key) ?? []), { namespace, info }]);
+    }
+  }
+
+  const nsidCache = new Map<string, Promise<Map<number, string>>>();
+  const namesIn = (namespace: NamespaceInventory) => {
+    let names = nsidCache.get(namespace.key);
+    if (!names) nsidCache.set(namespace.key, (names = nsidNames(namespace)));
+    return names;
+  };
+
+  for (const namespace of namespaces) {
+    for (const info of namespace.interfaces) {
+      if (info.kind !== 'veth' || info.linkIndex === undefined) continue;
+      if (info.linkNetnsId === undefined) {
+        const local = namespace.interfaces.find((other) => other.ifindex === info.linkIndex);
+        info.peer = local ? peerOf({ namespace, info: local }) : { ifindex: info.linkIndex };
+        continue;
+      }
+
+      let candidates = (crossing.get(`${info.linkIndex}:${info.ifindex}`) ?? []).filter((candidate) => candidate.namespace.key !== namespace.key);
+      if (candidates.length > 1 && info.linkId) {
+        const tagged = candidates.filter((candidate) => candidate.info.linkId === info.linkId);
+        if (tagged.length > 0) candidates = tagged;
+      }
+      if (candidates.length > 1) {
+        const peerName = (await namesIn(namespace)).get(info.linkNetnsId);
+        const named = candidates.filter((candidate) => candidate.namespace.node.kind === 'netns' && candidate.namespace.node.name === peerName);
+        if (named.length > 0) candidates = named;
+      }
+      info.peer = candidates.length === 1 ? peerOf(candidates[0]!) : { ifindex: info.linkIndex };
+    }
+  }
+}
+
+/**
+ * Reads the host's inventory: Docker containers, named netns and, for every namespace, its
+ * interfaces with addresses, driver parameters, koko tags, counters and veth peers. The Docker
+ * engine being down is reported in `dockerError`, not thrown, so the namespaces still show.
+ */
+export async function readInventory(): Promise<Inventory> {
+  const [netns, containerResult] = await Promise.all([
+    listNetnsNames(),
+    listContainers().then(
+      (containers) => ({ containers, error: undefined }),
+      (error: unknown) => ({ containers: [] as ContainerState[], error: error instanceof Error ? error.message : String(error) }),
+    ),
+  ]);
+  const { namespaces, containerKeys } = await collectNamespaces(netns, containerResult.containers);
+  const results = await readManyNamespaces(namespaces);
+
+  const inventories: NamespaceInventory[] = namespaces.map((namespace, index) => {
+    const result = results[index]!;
+    const base = { key: namespace.key, label: namespace.label, node: namespace.node, file: namespace.file };
+    return result instanceof Error ? { ...base, interfaces: [], error: result.message } : { ...base, interfaces: result };
+  });
+  await pairVethPeers(inventories);
+
+  return {
+    containers: containerResult.containers.map((container) => ({ ...container, namespaceKey: containerKeys.get(container.id) })),
+    netns,
+    namespaces: inventories,
+    ...(containerResult.error ? { dockerError: containerResult.error } : {}),
+  };
+}

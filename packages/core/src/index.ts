@@ -1,5 +1,6 @@
 export * from './address';
 export * from './errors';
+export * from './fields';
 export * from './limits';
 export * from './link-id';
 export * from './model';

@@ -1,4 +1,5 @@
 import { KokoError } from './errors';
+import { splitEndpointFields, splitFields, splitVxlanFields } from './fields';
 import {
   type CreateOptions,
   type InterfaceRef,
@@ -73,26 +74,6 @@ interface RawEndpoint {
   mirror?: { direction: string; source: string };
 }
 
-/**
- * Splits one option value into fields. The comma form (`c1,eth1,10.0.0.1/24`) is current koko's;
- * the colon form (`c1:eth1:10.0.0.1/24`) is the original one. A value with a comma is read as the
- * comma form; otherwise colons split off at most `leading` fields and the rest stays whole, so an
- * IPv6 address in the last field keeps its colons.
- */
-export function splitFields(value: string, leading: number): string[] {
-  if (value.includes(',') || !value.includes(':')) return value.split(',');
-  const fields: string[] = [];
-  let rest = value;
-  for (let index = 0; index < leading; index++) {
-    const colon = rest.indexOf(':');
-    if (colon < 0) break;
-    fields.push(rest.slice(0, colon));
-    rest = rest.slice(colon + 1);
-  }
-  fields.push(rest);
-  return fields;
-}
-
 function parseWholeNumber(text: string, what: string, usage: string): number {
   if (!/^[0-9]+$/.test(text)) throw new KokoError('invalid', `${what} ${quote(text)} is not a whole number; usage: ${usage}`);
   return Number(text);
@@ -116,7 +97,7 @@ function parseNode(flag: EndpointFlag, text: string): NodeRef {
 function parseEndpoint(flag: EndpointFlag, value: string): RawEndpoint {
   const usage = ENDPOINT_USAGE[flag];
   const hasNodeField = flag !== '-c';
-  const fields = splitFields(value, hasNodeField ? 2 : 1);
+  const fields = splitEndpointFields(value, hasNodeField ? 2 : 1);
   const node = parseNode(flag, hasNodeField ? (fields.shift() ?? '') : '');
   const ifname = fields.shift();
   if (ifname === undefined || (hasNodeField && value.length === 0)) {
@@ -133,7 +114,7 @@ function parseEndpoint(flag: EndpointFlag, value: string): RawEndpoint {
       }
       endpoint.mirror = { direction, source };
     } else if (field === '') {
-      throw new KokoError('invalid', `${flag} ${quote(value)} has an empty field; remove the extra comma`);
+      throw new KokoError('invalid', `${flag} ${quote(value)} has an empty field; remove the extra comma or colon`);
     } else {
       endpoint.addresses.push(field);
     }
@@ -143,17 +124,7 @@ function parseEndpoint(flag: EndpointFlag, value: string): RawEndpoint {
 
 function parseParentLink(flag: ParentFlag, value: string): Record<string, unknown> {
   const usage = PARENT_USAGE[flag];
-  const commaForm = value.includes(',');
-  let fields: string[];
-  if (commaForm || flag !== '-x') {
-    fields = splitFields(value, 1);
-  } else {
-    // Colon form of -x: the parent is before the first colon and the VNI after the last, so an
-    // IPv6 remote address in between keeps its colons.
-    const first = value.indexOf(':');
-    const last = value.lastIndexOf(':');
-    fields = first < 0 || first === last ? [value] : [value.slice(0, first), value.slice(first + 1, last), value.slice(last + 1)];
-  }
+  const fields = flag === '-x' ? splitVxlanFields(value) : splitFields(value, 1);
   const parent = fields[0] ?? '';
 
   if (flag === '-V') {

@@ -66,6 +66,24 @@ const LONG_FLAGS: Record<string, string> = {
   '--macvlan': '-M',
 };
 
+/** Options that take no value, so `--json=yes` is a mistake rather than a value to ignore. */
+const SWITCHES = new Set(['-h', '-v', '--dry-run', '--json']);
+
+/** Every option koko knows, so a value that is one of them reads as a missing value. */
+const KNOWN_OPTIONS = new Set([
+  ...Object.keys(LONG_FLAGS),
+  ...Object.values(LONG_FLAGS),
+  ...SWITCHES,
+  '--mtu',
+  '--group',
+  '--id',
+  '-D',
+  '-N',
+  '-P',
+  '-A',
+  '-C',
+]);
+
 interface RawEndpoint {
   flag: EndpointFlag;
   node: NodeRef | { kind: 'pid'; pid: number };
@@ -161,11 +179,17 @@ function parseDelete(flag: DeleteFlag, value: string): InterfaceRef {
   return parseOrThrow(interfaceRefSchema, { node, ifname: fields[expected - 1] });
 }
 
-/** Pulls the value of a flag that takes one, accepting both `--flag value` and `--flag=value`. */
+/**
+ * Pulls the value of a flag that takes one, accepting both `--flag value` and `--flag=value`. A next
+ * argument that is itself an option means the value is missing; `--flag=value` passes any value.
+ */
 function takeValue(args: string[], index: number, flag: string, inline: string | undefined): [string, number] {
   if (inline !== undefined) return [inline, index];
   const value = args[index + 1];
   if (value === undefined) throw new KokoError('invalid', `${flag} needs a value; run koko -h for the syntax`);
+  if (KNOWN_OPTIONS.has(value.split('=')[0]!)) {
+    throw new KokoError('invalid', `${flag} needs a value, but the next argument is the option ${quote(value)}; run koko -h for the syntax`);
+  }
   return [value, index + 1];
 }
 
@@ -188,6 +212,9 @@ export function parseKokoArgs(args: string[]): KokoCommand {
     const inline = equals > 0 ? raw.slice(equals + 1) : undefined;
     const flag = LONG_FLAGS[name] ?? name;
     let value: string;
+    if (inline !== undefined && SWITCHES.has(flag)) {
+      throw new KokoError('invalid', `${name} takes no value; remove ${quote(`=${inline}`)}`);
+    }
 
     switch (flag) {
       case '-h':
@@ -245,6 +272,10 @@ export function parseKokoArgs(args: string[]): KokoCommand {
     if (endpoints.length > 0 || parentLink) {
       throw new KokoError('invalid', 'delete options (-D, -N, -P, -A, -C) cannot be mixed with create options in one command');
     }
+    const createOnly = [linkMtu !== undefined && '--mtu', options.group !== undefined && '--group', linkId !== undefined && '--id'].filter(Boolean);
+    if (createOnly.length > 0) {
+      throw new KokoError('invalid', `${createOnly.join(', ')} only applies when creating a link; remove it from the delete command`);
+    }
     return { action: 'delete', targets: deletes, flags };
   }
 
@@ -252,6 +283,9 @@ export function parseKokoArgs(args: string[]): KokoCommand {
   if (parentLink) {
     if (endpoints.length !== 1) {
       throw new KokoError('invalid', `${parentLink.flag} makes a link for exactly one endpoint, but ${endpoints.length} were given; usage: koko -d <container>,<ifname> ${PARENT_USAGE[parentLink.flag]}`);
+    }
+    if (linkMtu !== undefined && parentLink.link.mtu !== undefined) {
+      throw new KokoError('invalid', `MTU given twice, as --mtu ${linkMtu} and as mtu=${String(parentLink.link.mtu)} in -x; give it once`);
     }
     link = { ...parentLink.link, id: linkId, mtu: linkMtu ?? parentLink.link.mtu, endpoint: toEndpointInput(endpoints[0]!) };
   } else if (endpoints.length === 2) {

@@ -94,7 +94,9 @@ interface RawEndpoint {
 
 function parseWholeNumber(text: string, what: string, usage: string): number {
   if (!/^[0-9]+$/.test(text)) throw new KokoError('invalid', `${what} ${quote(text)} is not a whole number; usage: ${usage}`);
-  return Number(text);
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new KokoError('invalid', `${what} ${quote(text)} is too large; usage: ${usage}`);
+  return value;
 }
 
 function parseNode(flag: EndpointFlag, text: string): NodeRef {

@@ -253,7 +253,9 @@ export function parseKokoArgs(args: string[]): KokoCommand {
       case '-V':
       case '-M':
         [value, index] = takeValue(args, index, flag, inline);
-        if (parentLink) throw new KokoError('invalid', `${flag} and ${parentLink.flag} both given; one command makes one link`);
+        if (parentLink) {
+          throw new KokoError('invalid', `${flag} and ${parentLink.flag} both given; one command makes one link, so give only one of -x, -V and -M`);
+        }
         parentLink = { flag, link: parseParentLink(flag, value) };
         break;
       case '-D':
@@ -272,7 +274,7 @@ export function parseKokoArgs(args: string[]): KokoCommand {
 
   if (deletes.length > 0) {
     if (endpoints.length > 0 || parentLink) {
-      throw new KokoError('invalid', 'delete options (-D, -N, -P, -A, -C) cannot be mixed with create options in one command');
+      throw new KokoError('invalid', 'delete options (-D, -N, -P, -A, -C) cannot be mixed with create options in one command; run them as two commands');
     }
     const createOnly = [linkMtu !== undefined && '--mtu', options.group !== undefined && '--group', linkId !== undefined && '--id'].filter(Boolean);
     if (createOnly.length > 0) {
@@ -294,8 +296,10 @@ export function parseKokoArgs(args: string[]): KokoCommand {
     link = { kind: 'veth', id: linkId, mtu: linkMtu, a: toEndpointInput(endpoints[0]!), b: toEndpointInput(endpoints[1]!) };
   } else if (endpoints.length === 0) {
     throw new KokoError('invalid', 'nothing to do: give two endpoints for a veth (koko -n a,eth1 -n b,eth1), or one endpoint and -x, -V or -M');
+  } else if (endpoints.length === 1) {
+    throw new KokoError('invalid', 'one endpoint makes no link; add a second endpoint for a veth, or -x, -V or -M to attach it to a parent interface');
   } else {
-    throw new KokoError('invalid', `a veth joins exactly two endpoints, but ${endpoints.length} were given; for one endpoint add -x, -V or -M`);
+    throw new KokoError('invalid', `a veth joins exactly two endpoints, but ${endpoints.length} were given; remove the extra ones`);
   }
 
   return {

@@ -276,9 +276,15 @@ export function parseKokoArgs(args: string[]): KokoCommand {
     if (endpoints.length > 0 || parentLink) {
       throw new KokoError('invalid', 'delete options (-D, -N, -P, -A, -C) cannot be mixed with create options in one command; run them as two commands');
     }
-    const createOnly = [linkMtu !== undefined && '--mtu', options.group !== undefined && '--group', linkId !== undefined && '--id'].filter(Boolean);
-    if (createOnly.length > 0) {
-      throw new KokoError('invalid', `${createOnly.join(', ')} only applies when creating a link; remove it from the delete command`);
+    const createOnly = [linkMtu !== undefined && '--mtu', options.group !== undefined && '--group', linkId !== undefined && '--id'].filter(
+      (option) => option !== false,
+    );
+    if (createOnly.length === 1) {
+      throw new KokoError('invalid', `${createOnly[0]} only applies when creating a link; remove it from the delete command`);
+    }
+    if (createOnly.length > 1) {
+      const list = `${createOnly.slice(0, -1).join(', ')} and ${createOnly.at(-1)}`;
+      throw new KokoError('invalid', `${list} only apply when creating a link; remove them from the delete command`);
     }
     return { action: 'delete', targets: deletes, flags };
   }

@@ -49,13 +49,17 @@ export class ChangeFeed {
   private netnsWatcher: FSWatcher | undefined;
   private netnsPoll: NodeJS.Timeout | undefined;
   private knownNetns = new Set<string>();
+  /** Aborted when the agent stops, which ends every open stream. */
+  private readonly closed = new AbortController();
 
   constructor(private readonly log: Logger) {
     this.emitter.setMaxListeners(0);
   }
 
   /** Yields every change until `signal` aborts. The first subscriber starts the watchers; the last one stops them. */
-  async *subscribe(signal: AbortSignal): AsyncGenerator<AgentEvent> {
+  async *subscribe(clientSignal: AbortSignal): AsyncGenerator<AgentEvent> {
+    if (this.closed.signal.aborted) return;
+    const signal = AbortSignal.any([clientSignal, this.closed.signal]);
     this.subscribers++;
     try {
       this.starting ??= this.start();
@@ -71,8 +75,14 @@ export class ChangeFeed {
     }
   }
 
-  /** Stops every watcher; called when the last subscriber leaves and when the agent stops. */
-  stop(): void {
+  /** Ends every open stream and stops the watchers; the agent calls it when it stops. */
+  close(): void {
+    this.closed.abort();
+    this.stop();
+  }
+
+  /** Stops every watcher; called when the last subscriber leaves. */
+  private stop(): void {
     this.starting = undefined;
     this.dockerWatch?.stop();
     this.dockerWatch = undefined;

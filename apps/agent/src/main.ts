@@ -58,16 +58,23 @@ async function run(args: string[]): Promise<number> {
   log.info({ address, hostId, version, pid: process.pid }, 'listening');
 
   await new Promise<void>((resolve) => {
+    let stopping = false;
+    // A repeated signal must not kill the agent halfway through a plan; SIGKILL still does.
     const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.info({ signal, runningChanges: operations.runningChanges }, 'already stopping; waiting for running changes');
+        return;
+      }
+      stopping = true;
       log.info({ signal, runningChanges: operations.runningChanges }, 'stopping: finishing running changes, rejecting new ones');
       resolve();
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
 
   await operations.stop();
-  changes.stop();
+  changes.close();
   await closeServer(server, config.listen);
   log.info({ address: describeListen(config.listen) }, 'stopped');
   return 0;

@@ -1,5 +1,5 @@
 import { chmod, mkdir, unlink } from 'node:fs/promises';
-import { type Server, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { type AgentHandlers, agentErrorMessage, createAgentRouter } from '@koko/agent-api';
@@ -28,19 +28,38 @@ function authFailureLogger(log: Logger) {
   };
 }
 
+const UNAUTHORIZED_MESSAGE = 'missing or wrong bearer token; send Authorization: Bearer <token from the agent token file>';
+/** JSON-RPC error number tRPC uses for UNAUTHORIZED. */
+const UNAUTHORIZED_RPC_CODE = -32001;
+
+/** Writes the error tRPC itself would send for an unauthenticated call: one per call of a batch. */
+function rejectUnauthorized(req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://agent');
+  const paths = decodeURIComponent(url.pathname.slice(1)).split(',');
+  const errorFor = (path: string) => ({
+    error: {
+      message: UNAUTHORIZED_MESSAGE,
+      code: UNAUTHORIZED_RPC_CODE,
+      data: { code: 'UNAUTHORIZED', httpStatus: 401, path, kokoCode: null, field: null, issues: [] },
+    },
+  });
+  const body = url.searchParams.get('batch') === '1' ? paths.map(errorFor) : errorFor(paths[0] ?? '');
+  res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+  res.end(JSON.stringify(body));
+}
+
 /**
- * Builds the HTTP server. The token is checked while tRPC builds the call's context, which
- * happens before any input is parsed or any procedure runs, subscriptions included.
+ * Builds the HTTP server. The token is checked before tRPC sees the request, so an
+ * unauthenticated request, a change stream included, gets a 401 before its body is read or any
+ * procedure runs. The router checks the context's flag again.
  */
 export function createAgentServer(handlers: AgentHandlers, checkToken: TokenCheck, log: Logger): Server {
   const logAuthFailure = authFailureLogger(log);
   const handler = createHTTPHandler({
     router: createAgentRouter(handlers),
     allowMethodOverride: true,
-    createContext({ req, info }) {
-      const verdict = checkToken(req.headers.authorization);
-      if (verdict !== 'ok') logAuthFailure(verdict, info.calls.map((call) => call.path).join(','), req.socket.remoteAddress);
-      return { authenticated: verdict === 'ok' };
+    createContext({ req }) {
+      return { authenticated: checkToken(req.headers.authorization) === 'ok' };
     },
     onError({ error, path, type }) {
       if (error.code === 'UNAUTHORIZED') return;
@@ -48,7 +67,17 @@ export function createAgentServer(handlers: AgentHandlers, checkToken: TokenChec
       log[level]({ path, type, code: error.code, error: agentErrorMessage(error) }, 'request failed');
     },
   });
-  return createServer(handler);
+  return createServer((req, res) => {
+    const verdict = checkToken(req.headers.authorization);
+    if (verdict === 'ok') {
+      handler(req, res);
+      return;
+    }
+    logAuthFailure(verdict, (req.url ?? '/').split('?')[0]!, req.socket.remoteAddress);
+    // Drain the body unread, so the client sees the 401 rather than a reset connection.
+    req.resume();
+    rejectUnauthorized(req, res);
+  });
 }
 
 /** Resolves with true when something accepts connections on the unix socket at `path`. */
@@ -92,10 +121,18 @@ export async function listen(server: Server, address: ListenAddress): Promise<st
   return `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${port}`;
 }
 
-/** Stops accepting connections, ends open ones (change streams included) and removes a unix socket file. */
+/** How long responses still being written may take once the agent stops, in milliseconds. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * Stops accepting connections, lets responses in flight finish, then ends every connection that
+ * is left and removes a unix socket file.
+ */
 export async function closeServer(server: Server, address: ListenAddress): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections();
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
   await closed;
+  clearTimeout(timer);
   if (address.kind === 'unix') await unlink(address.path).catch(() => undefined);
 }

@@ -1,0 +1,176 @@
+import type { AgentEvent, Inventory, NamespaceInfo } from '@koko/agent-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type IpLink, Lab, type RunningAgent, ipLinks, newPrefix, sh, startAgent, waitFor } from './helpers';
+
+const lab = new Lab(newPrefix());
+let agent: RunningAgent;
+let a: string;
+let b: string;
+let container: string;
+let inventory: Inventory;
+
+function namespaceNamed(name: string): NamespaceInfo {
+  const found = inventory.namespaces.find((entry) => entry.node.kind === 'netns' && entry.node.name === name);
+  if (!found) throw new Error(`netns ${name} missing from the inventory`);
+  return found;
+}
+
+/** The fields the inventory must report exactly as `ip -json` does. */
+function kernelView(links: IpLink[]) {
+  return links
+    .map((link) => ({
+      name: link.ifname,
+      ifindex: link.ifindex,
+      kind: link.linkinfo?.info_kind,
+      mtu: link.mtu,
+      mac: link.address,
+      state: link.operstate,
+      alias: link.ifalias,
+      addresses: (link.addr_info ?? []).map((entry) => `${entry.local}/${entry.prefixlen}`).sort(),
+    }))
+    .sort((left, right) => left.ifindex - right.ifindex);
+}
+
+function agentView(namespace: NamespaceInfo) {
+  return namespace.interfaces
+    .map((info) => ({
+      name: info.name,
+      ifindex: info.ifindex,
+      kind: info.kind,
+      mtu: info.mtu,
+      mac: info.mac,
+      state: info.state,
+      alias: info.alias,
+      addresses: info.addresses.map((entry) => `${entry.address}/${entry.prefix}`).sort(),
+    }))
+    .sort((left, right) => left.ifindex - right.ifindex);
+}
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([lab.netns('a'), lab.netns('b')]);
+  container = await lab.container('c1');
+  agent = await startAgent();
+  await agent.client.applyBatch.mutate({
+    create: [
+      { kind: 'veth', id: 'kagveth1', a: { node: { kind: 'netns', name: a }, ifname: 'ki0', addresses: ['10.73.0.1/24', 'fd73::1/64'] }, b: { node: { kind: 'netns', name: b }, ifname: 'ki1' } },
+      { kind: 'veth', a: { node: { kind: 'docker', container }, ifname: 'eth1', addresses: ['10.74.0.1/24'] }, b: { node: { kind: 'netns', name: a }, ifname: 'ki2' } },
+    ],
+  });
+  // A veth koko did not make, so the peer must be found without a koko tag.
+  await sh('ip', '-n', a, 'link', 'add', 'kforeign0', 'mtu', '1400', 'type', 'veth', 'peer', 'name', 'kforeign1', 'netns', b);
+  inventory = await agent.client.inventory.query();
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await lab.cleanup();
+});
+
+describe('inventory', () => {
+  it('matches ip -json in each netns', async () => {
+    for (const name of [a, b]) {
+      expect(agentView(namespaceNamed(name)), name).toEqual(kernelView(await ipLinks(name)));
+    }
+  });
+
+  it('matches ip -json in the container', async () => {
+    const entry = inventory.containers.find((item) => item.name === container)!;
+    const namespace = inventory.namespaces.find((item) => item.key === entry.namespaceKey)!;
+    const links = JSON.parse(await sh('nsenter', `--net=/proc/${entry.pid}/ns/net`, 'ip', '-json', '-details', 'address', 'show')) as IpLink[];
+
+    expect(agentView(namespace)).toEqual(kernelView(links));
+  });
+
+  it('lists the container with its state, PID and labels', async () => {
+    const entry = inventory.containers.find((item) => item.name === container);
+    const pid = Number((await sh('docker', 'inspect', '-f', '{{.State.Pid}}', container)).trim());
+
+    expect(entry?.running).toBe(true);
+    expect(entry?.status).toBe('running');
+    expect(entry?.pid).toBe(pid);
+    expect(entry?.image).toContain('koko-test-busybox');
+    expect(entry?.labels['kag.test']).toBe(lab.prefix);
+    expect(inventory.netns).toEqual(expect.arrayContaining([a, b]));
+  });
+
+  it('resolves veth peers to namespace and name', () => {
+    const nsA = namespaceNamed(a);
+    const nsB = namespaceNamed(b);
+    const peerOf = (name: string) => nsA.interfaces.find((info) => info.name === name)?.peer;
+    const containerKey = inventory.containers.find((item) => item.name === container)!.namespaceKey;
+
+    expect(peerOf('ki0')).toMatchObject({ namespaceKey: nsB.key, ifname: 'ki1' });
+    expect(peerOf('ki2')).toMatchObject({ namespaceKey: containerKey, ifname: 'eth1' });
+    expect(peerOf('kforeign0')).toMatchObject({ namespaceKey: nsB.key, ifname: 'kforeign1' });
+  });
+
+  it('reports the koko tag, counters and parameters', () => {
+    const ki0 = namespaceNamed(a).interfaces.find((info) => info.name === 'ki0')!;
+    const foreign = namespaceNamed(a).interfaces.find((info) => info.name === 'kforeign0')!;
+
+    expect(ki0.linkId).toBe('kagveth1');
+    expect(foreign.linkId).toBeUndefined();
+    expect(foreign.mtu).toBe(1400);
+    expect(ki0.counters.txPackets).toBeGreaterThanOrEqual(0);
+    expect(ki0.addresses.map((entry) => entry.address)).toEqual(expect.arrayContaining(['10.73.0.1', 'fd73::1']));
+  });
+
+  it('reports host info with underlay and versions', async () => {
+    const info = await agent.client.hostInfo.query();
+
+    expect(info.iproute2).toMatch(/^\d+\.\d+/);
+    expect(info.kernel).toBe((await sh('uname', '-r')).trim());
+    expect(info.docker.reachable).toBe(true);
+    expect(info.hostId).toBe(inventory.hostId);
+  });
+});
+
+describe('change stream', () => {
+  it('sends container and interface events', async () => {
+    const events: AgentEvent[] = [];
+    const errors: unknown[] = [];
+    const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => events.push(event), onError: (error) => errors.push(error) });
+    try {
+      await waitFor('the ready event', () => events.find((event) => event.type === 'ready'));
+
+      await sh('docker', 'stop', '-t', '0', container);
+      await waitFor('the die event', () => events.find((event) => event.type === 'container' && event.action === 'die' && event.name === container));
+      await waitFor('the stop event', () => events.find((event) => event.type === 'container' && event.action === 'stop' && event.name === container));
+
+      await sh('docker', 'start', container);
+      await waitFor('the start event', () => events.find((event) => event.type === 'container' && event.action === 'start' && event.name === container));
+
+      await sh('ip', '-n', a, 'link', 'add', 'khand0', 'type', 'veth', 'peer', 'name', 'khand1');
+      const added = await waitFor('the added event', () => events.find((event) => event.type === 'interface' && event.action === 'added' && event.ifname === 'khand0'));
+      expect(added).toMatchObject({ namespace: `netns "${a}"`, kind: 'veth' });
+
+      await sh('ip', '-n', a, 'link', 'set', 'khand0', 'up');
+      await waitFor('the up event', () => events.find((event) => event.type === 'interface' && event.action === 'up' && event.ifname === 'khand0'));
+      await sh('ip', '-n', a, 'link', 'set', 'khand0', 'down');
+      await waitFor('the down event', () => events.find((event) => event.type === 'interface' && event.action === 'down' && event.ifname === 'khand0'));
+
+      await sh('ip', '-n', a, 'link', 'del', 'khand0');
+      await waitFor('the removed event', () => events.find((event) => event.type === 'interface' && event.action === 'removed' && event.ifname === 'khand1'));
+      expect(errors).toEqual([]);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  it('sees a netns that appears and goes', async () => {
+    const events: AgentEvent[] = [];
+    const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => events.push(event) });
+    try {
+      await waitFor('the ready event', () => events.find((event) => event.type === 'ready'));
+      const late = await lab.netns('late');
+
+      await waitFor('the namespace event', () => events.find((event) => event.type === 'namespace' && event.action === 'added' && event.namespace === `netns "${late}"`));
+      await sh('ip', '-n', late, 'link', 'add', 'klate0', 'type', 'veth', 'peer', 'name', 'klate1');
+      await waitFor('the added event', () => events.find((event) => event.type === 'interface' && event.ifname === 'klate0'));
+      await sh('ip', 'netns', 'del', late);
+      await waitFor('the removal', () => events.find((event) => event.type === 'namespace' && event.action === 'removed' && event.namespace === `netns "${late}"`));
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+});

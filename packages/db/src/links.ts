@@ -1,0 +1,305 @@
+import { z } from 'zod';
+import { describeNode, KokoError, newLinkId, quote, VXLAN_DEFAULT_PORT } from '@koko/core';
+import { actorSchema, type Actor, type ActorInput } from './actor';
+import { allocateVniIn, type NumberRange } from './allocate';
+import type { DbTransaction, KokoDatabase } from './database';
+import type { Prisma } from './generated/prisma/client';
+import { appendHistoryIn, type HistoryOutcome } from './history';
+import { LINK_INCLUDE, linkRecordOf, snapshotOf, type LinkRecord } from './link-record';
+import {
+  endpointsOfSpec,
+  linkDraftSchema,
+  LINK_STATUSES,
+  nodeKeyOf,
+  type EndpointSpec,
+  type LinkDraftInput,
+  type LinkSpec,
+  type LinkStatusName,
+} from './link-spec';
+import { ensureNodeIn } from './nodes';
+import { uniqueViolationFields } from './prisma-errors';
+import { parseOrThrow } from './validate';
+
+export interface CreateLinkOptions {
+  /** Range the VNI of a vxlan link without one comes from. */
+  vniRange?: NumberRange;
+}
+
+/** Looks up the hosts that `items` name; throws not-found naming every host that is not registered. */
+export async function hostIdsByNameIn(transaction: DbTransaction, items: { host: string }[]): Promise<Map<string, string>> {
+  const names = [...new Set(items.map((item) => item.host))];
+  const rows = await transaction.host.findMany({ where: { name: { in: names } }, select: { id: true, name: true } });
+  const ids = new Map(rows.map((row) => [row.name, row.id]));
+  const missing = names.filter((name) => !ids.has(name));
+  if (missing.length > 0) {
+    throw new KokoError('not-found', `host ${missing.map(quote).join(', ')} is not registered; register its agent first`);
+  }
+  return ids;
+}
+
+/** Builds the columns of one link row from a spec whose id and VNI are settled. */
+export function linkColumns(labId: string, link: LinkSpec): Prisma.LinkCreateManyInput {
+  return {
+    id: link.id,
+    labId,
+    kind: link.kind,
+    mtu: link.mtu ?? null,
+    vni: link.vni ?? null,
+    port: link.kind === 'vxlan' ? (link.port ?? VXLAN_DEFAULT_PORT) : null,
+    remote: link.remote ?? null,
+    vlanId: link.vlanId ?? null,
+    macvlanMode: link.kind === 'macvlan' ? (link.macvlanMode ?? 'default') : null,
+  };
+}
+
+/** Builds the columns of one endpoint row. */
+export function endpointColumns(side: 'a' | 'b', nodeId: string, endpoint: EndpointSpec) {
+  return {
+    side,
+    nodeId,
+    ifname: endpoint.ifname,
+    addresses: JSON.stringify(endpoint.addresses),
+    parent: endpoint.parent ?? null,
+    mirror: endpoint.mirror ? JSON.stringify(endpoint.mirror) : null,
+  };
+}
+
+/**
+ * Stores a link as pending, for the controller to create on the hosts next. A vxlan link without
+ * a VNI gets the lowest free one; a link without an id gets a new random one. Nodes that no
+ * inventory listed yet get a row. Two links cannot take the same interface name in one node:
+ * the unique index on (node, interface name) rejects the second, also from another process,
+ * and the error names the interface, the node and the link that uses it.
+ */
+export async function createLink(
+  db: KokoDatabase,
+  input: { labId: string; link: LinkDraftInput },
+  actorInput: ActorInput,
+  options: CreateLinkOptions = {},
+): Promise<LinkRecord> {
+  const draft = parseOrThrow(linkDraftSchema, input.link, 'link');
+  const actor = parseOrThrow(actorSchema, actorInput, 'actor');
+  try {
+    return await db.write(async (transaction) => {
+      const lab = await transaction.lab.findUnique({ where: { id: input.labId }, select: { id: true, name: true } });
+      if (!lab) throw new KokoError('not-found', `lab ${quote(input.labId)} does not exist; create it or pick one from the list of labs`);
+
+      const endpoints = endpointsOfSpec(draft);
+      const hostIds = await hostIdsByNameIn(transaction, endpoints);
+      const nodeIds: string[] = [];
+      for (const endpoint of endpoints) nodeIds.push(await ensureNodeIn(transaction, hostIds.get(endpoint.host)!, endpoint.node));
+
+      const spec: LinkSpec = {
+        ...draft,
+        id: draft.id ?? newLinkId(),
+        ...(draft.kind === 'vxlan' && { vni: draft.vni ?? (await allocateVniIn(transaction, options.vniRange)) }),
+      };
+      const row = await transaction.link.create({
+        data: {
+          ...linkColumns(lab.id, spec),
+          endpoints: { create: endpoints.map((endpoint, index) => endpointColumns(index === 0 ? 'a' : 'b', nodeIds[index]!, endpoint)) },
+        },
+        include: LINK_INCLUDE,
+      });
+      const record = linkRecordOf(row);
+      await appendHistoryIn(transaction, {
+        actor,
+        action: 'link.create',
+        summary: `added ${describeLink(record)}`,
+        labId: lab.id,
+        labName: lab.name,
+        linkId: record.id,
+        before: null,
+        after: snapshotOf(record),
+        outcome: 'pending',
+      });
+      return record;
+    });
+  } catch (error) {
+    const fields = uniqueViolationFields(error);
+    if (fields === undefined) throw error;
+    throw await explainLinkConflict(db, fields, draft.id, draft.vni, endpointsOfSpec(draft));
+  }
+}
+
+/** Describes a link in one line for history and messages: `veth link 3fa2c10b7e h1/container "r1"/eth1 -- h1/container "r2"/eth1`. */
+export function describeLink(link: { id: string; kind: string; a: EndpointSpec; b?: EndpointSpec | undefined; vni?: number | undefined }): string {
+  const end = (endpoint: EndpointSpec) => `${endpoint.host}/${describeNode(endpoint.node)}/${endpoint.ifname}`;
+  const ends = link.b ? `${end(link.a)} -- ${end(link.b)}` : `${end(link.a)}${link.a.parent ? ` on ${link.a.parent}` : ''}`;
+  return `${link.kind} link ${link.id} ${ends}${link.vni !== undefined ? ` (VNI ${link.vni})` : ''}`;
+}
+
+/** Turns a unique-index violation from createLink into a conflict error that names the value and the link that uses it. */
+async function explainLinkConflict(
+  db: KokoDatabase,
+  fields: string[],
+  id: string | undefined,
+  vni: number | undefined,
+  endpoints: EndpointSpec[],
+): Promise<KokoError> {
+  if (fields.includes('ifname')) {
+    for (const endpoint of endpoints) {
+      const holder = await findInterfaceHolder(db, endpoint);
+      if (holder) return interfaceTaken(endpoint, holder);
+    }
+    // The holder was deleted between the failed insert and this lookup.
+    const first = endpoints[0]!;
+    return new KokoError('conflict', `interface ${quote(first.ifname)} in ${describeNode(first.node)} on host ${quote(first.host)} was taken by another link; try again`, 'ifname');
+  }
+  if (fields.includes('vni') && vni !== undefined) {
+    const holder = await db.read((client) => client.link.findUnique({ where: { vni }, select: { id: true, lab: { select: { name: true } } } }));
+    const by = holder ? ` by link ${holder.id} in lab ${quote(holder.lab.name)}` : '';
+    return new KokoError('conflict', `VNI ${vni} is already used${by}; leave the VNI out to get a free one`, 'vni');
+  }
+  if (fields.includes('id') && id !== undefined) {
+    return new KokoError('conflict', `link id ${quote(id)} already exists; leave the id out to get a new one`, 'id');
+  }
+  return new KokoError('conflict', `the link clashes with a stored one on ${fields.join(', ')}`);
+}
+
+interface InterfaceHolder {
+  linkId: string;
+  labName: string;
+}
+
+async function findInterfaceHolder(db: KokoDatabase, endpoint: EndpointSpec): Promise<InterfaceHolder | undefined> {
+  const key = nodeKeyOf(endpoint.node);
+  const row = await db.read((client) =>
+    client.linkEndpoint.findFirst({
+      where: { ifname: endpoint.ifname, node: { host: { name: endpoint.host }, kind: key.kind, name: key.name } },
+      select: { linkId: true, link: { select: { lab: { select: { name: true } } } } },
+    }),
+  );
+  return row ? { linkId: row.linkId, labName: row.link.lab.name } : undefined;
+}
+
+export function interfaceTaken(endpoint: EndpointSpec, holder: InterfaceHolder): KokoError {
+  return new KokoError(
+    'conflict',
+    `interface ${quote(endpoint.ifname)} in ${describeNode(endpoint.node)} on host ${quote(endpoint.host)} is already used by link ${holder.linkId} in lab ${quote(holder.labName)}; pick another interface name or delete that link first`,
+    'ifname',
+  );
+}
+
+const statusChangeSchema = z
+  .object({
+    status: z.enum(LINK_STATUSES),
+    error: z.string().min(1).optional(),
+  })
+  .superRefine((change, context) => {
+    if ((change.status === 'failed' || change.status === 'drifted') && change.error === undefined) {
+      context.addIssue({ code: 'custom', path: ['error'], message: `a link marked ${change.status} needs the error that explains it` });
+    }
+  });
+export type LinkStatusChange = z.input<typeof statusChangeSchema>;
+
+const OUTCOME_OF_STATUS: Record<LinkStatusName, HistoryOutcome> = { pending: 'pending', up: 'ok', failed: 'failed', drifted: 'failed' };
+
+/**
+ * Records a link's status: up once the agents created it, failed with the agent's error,
+ * drifted when what a host reports differs from the stored link, or pending again before a
+ * retry. Up and pending clear the last error.
+ */
+export async function setLinkStatus(db: KokoDatabase, linkId: string, change: LinkStatusChange, actorInput: ActorInput): Promise<LinkRecord> {
+  const { status, error } = parseOrThrow(statusChangeSchema, change, 'link status');
+  const actor = parseOrThrow(actorSchema, actorInput, 'actor');
+  return db.write(async (transaction) => {
+    const before = await loadLinkIn(transaction, linkId);
+    const keepsError = status === 'failed' || status === 'drifted';
+    const row = await transaction.link.update({
+      where: { id: linkId },
+      data: { status, lastError: keepsError ? error! : null, statusChangedAt: new Date() },
+      include: LINK_INCLUDE,
+    });
+    const record = linkRecordOf(row);
+    await appendStatusEntry(transaction, actor, before, record);
+    return record;
+  });
+}
+
+async function appendStatusEntry(transaction: DbTransaction, actor: Actor, before: LinkRecord, after: LinkRecord): Promise<void> {
+  const lab = await transaction.lab.findUnique({ where: { id: after.labId }, select: { name: true } });
+  await appendHistoryIn(transaction, {
+    actor,
+    action: 'link.status',
+    summary: `link ${after.id} ${before.status} -> ${after.status}${after.lastError ? `: ${after.lastError}` : ''}`,
+    labId: after.labId,
+    labName: lab?.name ?? null,
+    linkId: after.id,
+    before: snapshotOf(before),
+    after: snapshotOf(after),
+    outcome: OUTCOME_OF_STATUS[after.status],
+    error: after.lastError,
+  });
+}
+
+export const markLinkUp = (db: KokoDatabase, linkId: string, actor: ActorInput) => setLinkStatus(db, linkId, { status: 'up' }, actor);
+export const markLinkPending = (db: KokoDatabase, linkId: string, actor: ActorInput) => setLinkStatus(db, linkId, { status: 'pending' }, actor);
+export const markLinkFailed = (db: KokoDatabase, linkId: string, error: string, actor: ActorInput) =>
+  setLinkStatus(db, linkId, { status: 'failed', error }, actor);
+export const markLinkDrifted = (db: KokoDatabase, linkId: string, error: string, actor: ActorInput) =>
+  setLinkStatus(db, linkId, { status: 'drifted', error }, actor);
+
+function linkNotFound(linkId: string): KokoError {
+  return new KokoError('not-found', `link ${quote(linkId)} does not exist; list the lab's links to see their ids`);
+}
+
+async function loadLinkIn(transaction: DbTransaction, linkId: string): Promise<LinkRecord> {
+  const row = await transaction.link.findUnique({ where: { id: linkId }, include: LINK_INCLUDE });
+  if (!row) throw linkNotFound(linkId);
+  return linkRecordOf(row);
+}
+
+/**
+ * Deletes a stored link and records it. Remove its interfaces from the hosts first; this only
+ * changes the database. Its interface names and VNI are free again afterwards.
+ */
+export async function deleteLink(db: KokoDatabase, linkId: string, actorInput: ActorInput): Promise<LinkRecord> {
+  const actor = parseOrThrow(actorSchema, actorInput, 'actor');
+  return db.write(async (transaction) => {
+    const record = await loadLinkIn(transaction, linkId);
+    const lab = await transaction.lab.findUnique({ where: { id: record.labId }, select: { name: true } });
+    await transaction.link.delete({ where: { id: linkId } });
+    await appendHistoryIn(transaction, {
+      actor,
+      action: 'link.delete',
+      summary: `deleted ${describeLink(record)}`,
+      labId: record.labId,
+      labName: lab?.name ?? null,
+      linkId,
+      before: snapshotOf(record),
+      after: null,
+      outcome: 'ok',
+    });
+    return record;
+  });
+}
+
+export async function getLink(db: KokoDatabase, linkId: string): Promise<LinkRecord> {
+  const row = await db.read((client) => client.link.findUnique({ where: { id: linkId }, include: LINK_INCLUDE }));
+  if (!row) throw linkNotFound(linkId);
+  return linkRecordOf(row);
+}
+
+export interface LinkFilter {
+  labId?: string;
+  /** Links with at least one end on this host. */
+  hostId?: string;
+  status?: LinkStatusName;
+}
+
+/** Lists links, oldest first. */
+export async function listLinks(db: KokoDatabase, filter: LinkFilter = {}): Promise<LinkRecord[]> {
+  const rows = await db.read((client) =>
+    client.link.findMany({
+      where: {
+        ...(filter.labId !== undefined && { labId: filter.labId }),
+        ...(filter.status !== undefined && { status: filter.status }),
+        ...(filter.hostId !== undefined && { endpoints: { some: { node: { hostId: filter.hostId } } } }),
+      },
+      include: LINK_INCLUDE,
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    }),
+  );
+  return rows.map(linkRecordOf);
+}

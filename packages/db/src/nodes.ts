@@ -150,9 +150,10 @@ function nodeNotFound(nodeId: string): KokoError {
 }
 
 /** A canvas coordinate: finite, and within a range no drawing needs, so a bad client cannot store Infinity or 1e308. */
-const coordinateSchema = z.number().refine((value) => Number.isFinite(value) && Math.abs(value) <= 1e7, {
-  error: (issue) => `canvas coordinate ${String(issue.input)} is invalid; use a finite number between -10000000 and 10000000`,
-});
+const coordinateProblem = (input: unknown) => `canvas coordinate ${String(input)} is invalid; use a finite number between -10000000 and 10000000`;
+const coordinateSchema = z
+  .number({ error: (issue) => coordinateProblem(issue.input) })
+  .refine((value) => Math.abs(value) <= 1e7, { error: (issue) => coordinateProblem(issue.input) });
 export const nodePositionSchema = z.object({ x: coordinateSchema, y: coordinateSchema });
 
 /** Saves where the user put a node on the canvas. */

@@ -159,18 +159,23 @@ export class ChangeFeed {
     for (const name of this.knownNetns) {
       if (!names.has(name)) this.removeOwner(`netns:${name}`);
     }
+    const known = new Set([...this.knownNetns].filter((name) => names.has(name)));
     for (const name of names) {
-      if (this.knownNetns.has(name)) continue;
+      if (known.has(name)) continue;
       try {
         await this.addOwner(`netns:${name}`, await resolveNamespace({ kind: 'netns', name }));
+        known.add(name);
       } catch {
-        continue; // removed again before it could be read, or not a namespace file
+        // Removed again, or `ip netns add` has made the file but not yet mounted the namespace
+        // on it; the next read of the directory tries again.
       }
     }
-    this.knownNetns = names;
+    if (this.subscribers > 0) this.knownNetns = known;
   }
 
   private async addOwner(owner: string, namespace: Namespace, containerName?: string): Promise<void> {
+    // Work started before the last subscriber left must not start a monitor nobody stops.
+    if (this.subscribers === 0) return;
     const existing = this.watched.get(namespace.key);
     if (existing) {
       existing.owners.add(owner);

@@ -30,19 +30,19 @@ export interface InterfaceInfo {
   ifindex: number;
   name: string;
   /** Driver kind (`veth`, `vxlan`, `macvlan`, ...); absent for devices without one, such as lo. */
-  kind: string | undefined;
+  kind?: string;
   /** Operational state as the kernel reports it (`UP`, `DOWN`, `LOWERLAYERDOWN`, `UNKNOWN`). */
   state: string;
   /** Whether the interface is administratively up. */
   up: boolean;
   mtu: number;
-  mac: string | undefined;
-  alias: string | undefined;
+  mac?: string;
+  alias?: string;
   group: string;
   /** The koko link id from the interface alias, when koko made it. */
-  linkId: string | undefined;
-  linkIndex: number | undefined;
-  linkNetnsId: number | undefined;
+  linkId?: string;
+  linkIndex?: number;
+  linkNetnsId?: number;
   /** Driver parameters as `ip -details -json` prints them: vxlan id, remote and port, vlan id, macvlan mode. */
   parameters: Record<string, unknown>;
   addresses: InterfaceAddressInfo[];
@@ -55,7 +55,7 @@ export interface NamespaceInfo {
   /** How messages name it: `netns "lab"`, `container "r1"`, `the current namespace`. */
   label: string;
   node: NodeRef;
-  file: string | undefined;
+  file?: string;
   interfaces: InterfaceInfo[];
   /** Why the interfaces are missing, for a namespace that vanished while it was read. */
   error?: string;
@@ -72,7 +72,7 @@ export interface ContainerInfo {
   pid: number;
   labels: Record<string, string>;
   /** Key of the container's namespace while it runs. */
-  namespaceKey: string | undefined;
+  namespaceKey?: string;
 }
 
 export interface Inventory {
@@ -117,7 +117,7 @@ export interface PlannedLink {
 export interface PlannedBatch {
   namespace: string;
   argv: string[];
-  input: string[] | undefined;
+  input?: string[];
 }
 
 export interface PlanResult {
@@ -166,7 +166,7 @@ export type AgentEvent =
       namespace: string;
       ifname: string;
       ifindex: number;
-      kind: string | undefined;
-      linkId: string | undefined;
+      kind?: string;
+      linkId?: string;
     }
   | { type: 'namespace'; action: 'added' | 'removed'; time: number; namespaceKey: string; namespace: string };

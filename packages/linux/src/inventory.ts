@@ -4,7 +4,7 @@ import type { NodeRef } from '@koko/core';
 import { describeNode } from '@koko/core';
 import { type ContainerState, dockerClient, dockerError, inspectContainer } from './docker';
 import { runCommand } from './exec';
-import { type InterfaceInfo, type IpJsonLink, readInterfaces, toInterfaceInfo } from './interfaces';
+import { type InterfaceInfo, type IpJsonLink, toInterfaceInfo } from './interfaces';
 import { NETNS_RUN_DIR, type Namespace, currentNamespace, inNamespace } from './namespace';
 
 /** A Docker container as the inventory reports it; `namespaceKey` is set while it runs. */
@@ -44,17 +44,22 @@ export interface Inventory {
   dockerError?: string;
 }
 
-/** The `ip` command each inventory worker runs once per namespace; it prints one JSON line. */
+/** The `ip` command that reads one namespace for the inventory; it prints one JSON line. */
 const READ_ARGV = ['ip', '-json', '-details', '-stats', 'address', 'show'];
+/** The `ip` command that maps a namespace's nsids to netns names; it prints one JSON line. */
+const NSID_ARGV = ['ip', '-json', 'netns', 'list-id'];
 
 /**
- * Reads every namespace with a few long-lived shell workers instead of one child process per
- * namespace from Node: each spawn from Node costs a few milliseconds of event-loop time, which
- * dominates with hundreds of namespaces. The script is fixed and the namespace files reach it as
- * positional parameters, so no name is ever parsed by the shell. A namespace that fails prints
+ * Returns the script of an inventory worker, which runs `argv` once in each namespace file given
+ * as a positional parameter. A few such shell workers replace one child process per namespace
+ * from Node, whose spawn costs a few milliseconds of event-loop time each and dominates with
+ * hundreds of namespaces. `argv` is one of the constants above, and the namespace files reach the
+ * script as parameters, so no name is ever parsed by the shell. A namespace that fails prints
  * `null`, which keeps one output line per namespace.
  */
-const WORKER_SCRIPT = `for f do nsenter --net="$f" ${READ_ARGV.join(' ')} || echo null; done`;
+function workerScript(argv: readonly string[]): string {
+  return `for f do nsenter --net="$f" ${argv.join(' ')} || echo null; done`;
+}
 
 async function namespaceKeyOf(file: string): Promise<string | undefined> {
   try {
@@ -138,37 +143,59 @@ function slicesOf<T>(items: T[], count: number): T[][] {
   return slices;
 }
 
-/** Reads the interfaces of a slice of namespaces in one worker; falls back to one read each if the output is off. */
-async function readSlice(namespaces: Namespace[]): Promise<(InterfaceInfo[] | Error)[]> {
-  const files = namespaces.map((namespace) => namespace.file ?? `/proc/${process.pid}/ns/net`);
-  const { stdout } = await runCommand(['sh', '-c', WORKER_SCRIPT, 'sh', ...files]);
-  const lines = stdout.split('\n').filter((line) => line !== '');
-  if (lines.length === namespaces.length) {
-    return lines.map((line, index) => {
-      if (line === 'null') return new Error(`cannot read the interfaces of ${namespaces[index]!.label}; it may have been removed`);
-      return (JSON.parse(line) as IpJsonLink[]).map(toInterfaceInfo);
-    });
-  }
-  return Promise.all(namespaces.map((namespace) => readInterfaces(namespace).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
+function fileOf(namespace: Namespace): string {
+  return namespace.file ?? `/proc/${process.pid}/ns/net`;
 }
 
-/** Reads the interfaces of many namespaces, spread over one worker per CPU. */
-export async function readManyNamespaces(namespaces: Namespace[]): Promise<(InterfaceInfo[] | Error)[]> {
+/**
+ * Runs `argv` in every namespace of a slice with one worker and returns one output line per
+ * namespace, or undefined when the output does not have one line each (a namespace printed
+ * more, or the worker failed), so the caller can fall back to one command per namespace.
+ */
+async function runSlice(namespaces: Namespace[], argv: readonly string[]): Promise<string[] | undefined> {
+  try {
+    const { stdout } = await runCommand(['sh', '-c', workerScript(argv), 'sh', ...namespaces.map(fileOf)]);
+    const lines = stdout.split('\n').filter((line) => line !== '');
+    return lines.length === namespaces.length ? lines : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `argv` in many namespaces, spread over one worker per CPU; a failed namespace yields an Error. */
+async function runInNamespaces<T>(namespaces: Namespace[], argv: readonly string[], parse: (line: string) => T): Promise<(T | Error)[]> {
   if (namespaces.length === 0) return [];
   const workers = Math.max(1, Math.min(availableParallelism(), namespaces.length));
-  const results = await Promise.all(slicesOf(namespaces, workers).map(readSlice));
-  return results.flat();
+  const slices = slicesOf(namespaces, workers);
+  const outputs = await Promise.all(
+    slices.map(async (slice) => {
+      const lines = await runSlice(slice, argv);
+      if (lines) return lines.map((line) => (line === 'null' ? undefined : line));
+      return Promise.all(slice.map((namespace) => runCommand(inNamespace(namespace, argv)).then((output) => output.stdout.trim(), () => undefined)));
+    }),
+  );
+  return outputs.flat().map((line, index) => {
+    if (line === undefined) return new Error(`cannot read ${namespaces[index]!.label}; it may have been removed`);
+    try {
+      return parse(line);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  });
 }
 
-/** Maps the nsids that `namespace` uses to the netns names they stand for (`ip netns list-id`). */
-async function nsidNames(namespace: Namespace): Promise<Map<number, string>> {
-  try {
-    const { stdout } = await runCommand(inNamespace(namespace, ['ip', '-json', 'netns', 'list-id']));
-    const entries = JSON.parse(stdout || '[]') as { nsid: number; name?: string }[];
+/** Reads the interfaces of many namespaces, with addresses, driver details and counters. */
+export async function readManyNamespaces(namespaces: Namespace[]): Promise<(InterfaceInfo[] | Error)[]> {
+  return runInNamespaces(namespaces, READ_ARGV, (line) => (JSON.parse(line) as IpJsonLink[]).map(toInterfaceInfo));
+}
+
+/** Maps the nsids each namespace uses to the netns names they stand for (`ip netns list-id`); unnamed ones are left out. */
+async function readNsidNames(namespaces: Namespace[]): Promise<Map<number, string>[]> {
+  const results = await runInNamespaces(namespaces, NSID_ARGV, (line) => {
+    const entries = JSON.parse(line || '[]') as { nsid: number; name?: string }[];
     return new Map(entries.filter((entry) => entry.name).map((entry) => [entry.nsid, entry.name!]));
-  } catch {
-    return new Map();
-  }
+  });
+  return results.map((result) => (result instanceof Error ? new Map<number, string>() : result));
 }
 
 interface Located {
@@ -184,8 +211,9 @@ function peerOf(located: Located): VethPeer {
  * Resolves the peer of every veth. A veth reports its peer's ifindex and, when the peer lives in
  * another namespace, that namespace's nsid as seen from its own. ifindexes repeat across
  * namespaces, so a candidate must point back (its peer ifindex is ours); koko's tag then picks
- * between candidates, and last the netns names behind the nsid (`ip netns list-id`), which exist
- * for named namespaces only. A peer that stays ambiguous keeps only its ifindex.
+ * between candidates, and last the netns names behind the nsid (`ip netns list-id`, read only for
+ * namespaces that still have an ambiguous veth), which exist for named namespaces only. A peer
+ * that stays ambiguous keeps only its ifindex.
  */
 export async function pairVethPeers(namespaces: NamespaceInventory[]): Promise<void> {
   const crossing = new Map<string, Located[]>();
@@ -193,17 +221,13 @@ export async function pairVethPeers(namespaces: NamespaceInventory[]): Promise<v
     for (const info of namespace.interfaces) {
       if (info.kind !== 'veth' || info.linkNetnsId === undefined || info.linkIndex === undefined) continue;
       const key = `${info.ifindex}:${info.linkIndex}`;
-      crossing.set(key, [...(crossing.get(key) ?? []), { namespace, info }]);
+      let list = crossing.get(key);
+      if (!list) crossing.set(key, (list = []));
+      list.push({ namespace, info });
     }
   }
 
-  const nsidCache = new Map<string, Promise<Map<number, string>>>();
-  const namesIn = (namespace: NamespaceInventory) => {
-    let names = nsidCache.get(namespace.key);
-    if (!names) nsidCache.set(namespace.key, (names = nsidNames(namespace)));
-    return names;
-  };
-
+  const ambiguous: { located: Located; candidates: Located[] }[] = [];
   for (const namespace of namespaces) {
     for (const info of namespace.interfaces) {
       if (info.kind !== 'veth' || info.linkIndex === undefined) continue;
@@ -212,19 +236,25 @@ export async function pairVethPeers(namespaces: NamespaceInventory[]): Promise<v
         info.peer = local ? peerOf({ namespace, info: local }) : { ifindex: info.linkIndex };
         continue;
       }
-
       let candidates = (crossing.get(`${info.linkIndex}:${info.ifindex}`) ?? []).filter((candidate) => candidate.namespace.key !== namespace.key);
       if (candidates.length > 1 && info.linkId) {
         const tagged = candidates.filter((candidate) => candidate.info.linkId === info.linkId);
         if (tagged.length > 0) candidates = tagged;
       }
-      if (candidates.length > 1) {
-        const peerName = (await namesIn(namespace)).get(info.linkNetnsId);
-        const named = candidates.filter((candidate) => candidate.namespace.node.kind === 'netns' && candidate.namespace.node.name === peerName);
-        if (named.length > 0) candidates = named;
-      }
-      info.peer = candidates.length === 1 ? peerOf(candidates[0]!) : { ifindex: info.linkIndex };
+      if (candidates.length === 1) info.peer = peerOf(candidates[0]!);
+      else if (candidates.length === 0) info.peer = { ifindex: info.linkIndex };
+      else ambiguous.push({ located: { namespace, info }, candidates });
     }
+  }
+  if (ambiguous.length === 0) return;
+
+  const needNames = [...new Map(ambiguous.map(({ located }) => [located.namespace.key, located.namespace])).values()];
+  const names = await readNsidNames(needNames.map((namespace) => ({ key: namespace.key, label: namespace.label, file: namespace.file, node: namespace.node })));
+  const namesByKey = new Map(needNames.map((namespace, index) => [namespace.key, names[index]!]));
+  for (const { located, candidates } of ambiguous) {
+    const peerName = namesByKey.get(located.namespace.key)?.get(located.info.linkNetnsId!);
+    const named = candidates.filter((candidate) => candidate.namespace.node.kind === 'netns' && candidate.namespace.node.name === peerName);
+    located.info.peer = named.length === 1 ? peerOf(named[0]!) : { ifindex: located.info.linkIndex! };
   }
 }
 

@@ -134,6 +134,10 @@ export function parseInterfaceAddress(text: string): InterfaceAddress {
   if (!/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) return rejectAddress(text, `has an invalid prefix length ${quote(prefixText)}`);
   const prefix = Number(prefixText);
 
+  const scope = parseIPv4(host) || parseIPv6(host) ? addressScope(host) : 'unicast';
+  if (scope !== 'unicast') {
+    return rejectAddress(text, `is a ${scope} address; an interface takes a unicast address such as 10.0.0.1/24 or fd00::1/64`);
+  }
   if (parseIPv4(host)) {
     if (prefix > 32) return rejectAddress(text, `has prefix length ${prefix}, over the IPv4 maximum of 32; use 0 to 32`);
     return { family: 4, address: host, prefix };
@@ -152,4 +156,25 @@ function rejectAddress(text: string, reason: string): never {
 
 export function formatInterfaceAddress(address: InterfaceAddress): string {
   return `${address.address}/${address.prefix}`;
+}
+
+/** What kind of address an IP is, for the checks that only unicast addresses may pass. */
+export type AddressScope = 'unicast' | 'unspecified' | 'loopback' | 'multicast' | 'broadcast';
+
+/** Classifies a bare IP address: unspecified, loopback (127.0.0.0/8, ::1), multicast (224.0.0.0/4, ff00::/8), limited broadcast, or unicast. */
+export function addressScope(address: string): AddressScope {
+  const ipv4 = parseIPv4(address);
+  if (ipv4) {
+    const first = ipv4[0]!;
+    if (ipv4.every((byte) => byte === 0)) return 'unspecified';
+    if (ipv4.every((byte) => byte === 255)) return 'broadcast';
+    if (first === 127) return 'loopback';
+    if (first >= 224 && first <= 239) return 'multicast';
+    return 'unicast';
+  }
+  const groups = parseIPv6(address) ?? [];
+  if (groups.every((group) => group === 0)) return 'unspecified';
+  if (groups.slice(0, 7).every((group) => group === 0) && groups[7] === 1) return 'loopback';
+  if ((groups[0] ?? 0) >> 8 === 0xff) return 'multicast';
+  return 'unicast';
 }

@@ -17,13 +17,35 @@ export function newLinkId(): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
-export function kokoTag(linkId: string): string {
-  return `${KOKO_TAG_PREFIX}${linkId}`;
+/** Key of the tag field that names where the mirror filters feeding a veth's far end live. */
+const MIRROR_NAMESPACE_FIELD = 'mirror-ns=';
+
+/**
+ * Builds the interface alias koko tags an interface with: `koko:<link id>`. The far end of a veth
+ * whose other end receives mirrored traffic also records that end's namespace file
+ * (`koko:<id>,mirror-ns=/run/netns/lab`), so deleting the far end can remove the mirror filters too.
+ */
+export function kokoTag(linkId: string, mirrorNamespace?: string): string {
+  return `${KOKO_TAG_PREFIX}${linkId}${mirrorNamespace ? `,${MIRROR_NAMESPACE_FIELD}${mirrorNamespace}` : ''}`;
+}
+
+/** The parts of a koko interface alias. */
+export interface KokoTag {
+  linkId: string;
+  /** Namespace file of the veth's other end, where mirror filters send traffic to it. */
+  mirrorNamespace?: string;
+}
+
+/** Parses a koko interface alias; returns undefined for any other alias. */
+export function parseKokoTag(alias: string | undefined): KokoTag | undefined {
+  if (!alias?.startsWith(KOKO_TAG_PREFIX)) return undefined;
+  const [id = '', ...fields] = alias.slice(KOKO_TAG_PREFIX.length).split(',');
+  if (linkIdProblem(id)) return undefined;
+  const mirrorField = fields.find((field) => field.startsWith(MIRROR_NAMESPACE_FIELD));
+  return { linkId: id, ...(mirrorField ? { mirrorNamespace: mirrorField.slice(MIRROR_NAMESPACE_FIELD.length) } : {}) };
 }
 
 /** Returns the link id inside a koko interface alias, or undefined for any other alias. */
 export function linkIdFromTag(alias: string | undefined): string | undefined {
-  if (!alias?.startsWith(KOKO_TAG_PREFIX)) return undefined;
-  const id = alias.slice(KOKO_TAG_PREFIX.length);
-  return linkIdProblem(id) ? undefined : id;
+  return parseKokoTag(alias)?.linkId;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalIP, parseIPv4, parseIPv6, parseInterfaceAddress } from './address';
+import { addressScope, canonicalIP, parseInterfaceAddress } from './address';
 import {
   GROUP_MAX,
   MACVLAN_MODES,
@@ -47,7 +47,8 @@ export const vlanIdSchema = rangedInteger('VLAN id', VLAN_ID_MIN, VLAN_ID_MAX);
 export const portSchema = rangedInteger('UDP port', PORT_MIN, PORT_MAX);
 export const mtuSchema = rangedInteger('MTU', MTU_MIN, MTU_MAX);
 export const pidSchema = rangedInteger('PID', 1, PID_MAX);
-export const groupSchema = rangedInteger('interface group', 0, GROUP_MAX);
+/** Group 0 is the kernel's default group, which every interface starts in, so koko never assigns it. */
+export const groupSchema = rangedInteger('interface group', 1, GROUP_MAX);
 
 /** An interface address such as `10.0.0.1/24`; the output is in canonical form. */
 export const interfaceAddressSchema = z.string().transform((value, context) => {
@@ -64,10 +65,11 @@ export const interfaceAddressSchema = z.string().transform((value, context) => {
 export const remoteAddressSchema = z.string().transform((value, context) => {
   const canonical = canonicalIP(value);
   if (!canonical) {
-    context.addIssue({ code: 'custom', message: `remote address ${quote(value)} is not an IPv4 or IPv6 address` });
+    const hint = value.includes('/') && canonicalIP(value.split('/')[0]!) ? '; give the address without a prefix length' : '';
+    context.addIssue({ code: 'custom', message: `remote address ${quote(value)} is not an IPv4 or IPv6 address${hint}` });
     return z.NEVER;
   }
-  if (!isUnicast(canonical)) {
+  if (addressScope(canonical) !== 'unicast') {
     context.addIssue({
       code: 'custom',
       message: `remote address ${quote(value)} is not a unicast address; give the underlay address of the other host`,
@@ -77,16 +79,6 @@ export const remoteAddressSchema = z.string().transform((value, context) => {
   return canonical;
 });
 
-/** Tells whether a canonical address is none of unspecified, multicast (224.0.0.0/4, ff00::/8) and limited broadcast. */
-function isUnicast(address: string): boolean {
-  const ipv4 = parseIPv4(address);
-  if (ipv4) {
-    const first = ipv4[0] ?? 0;
-    return address !== '0.0.0.0' && address !== '255.255.255.255' && (first < 224 || first > 239);
-  }
-  const firstGroup = parseIPv6(address)?.[0] ?? 0;
-  return address !== '::' && firstGroup >> 8 !== 0xff;
-}
 
 export const nodeRefSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('docker'), container: containerRefSchema }),

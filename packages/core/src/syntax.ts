@@ -118,6 +118,13 @@ function parseEndpoint(flag: EndpointFlag, value: string): RawEndpoint {
   const usage = ENDPOINT_USAGE[flag];
   const hasNodeField = flag !== '-c';
   const fields = splitEndpointFields(value, hasNodeField ? 2 : 1);
+  const leadingField = fields[0] ?? '';
+  if (value.includes(',') && leadingField.includes(':') && !leadingField.startsWith('mirror:')) {
+    throw new KokoError(
+      'invalid',
+      `${flag} ${quote(value)} mixes the colon and comma forms; separate every field with commas (${usage}) or every field with colons`,
+    );
+  }
   const node = parseNode(flag, hasNodeField ? (fields.shift() ?? '') : '');
   const ifname = fields.shift();
   if (ifname === undefined || (hasNodeField && value.length === 0)) {

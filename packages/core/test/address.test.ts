@@ -172,3 +172,21 @@ describe('parseInterfaceAddress', () => {
     expect(interfaceAddressProblem('10.0.0.1/24')).toBeUndefined();
   });
 });
+
+describe('addresses that are not unicast', () => {
+  it.each([
+    ['0.0.0.0/0', 'unspecified'],
+    ['255.255.255.255/32', 'broadcast'],
+    ['127.0.0.2/8', 'loopback'],
+    ['224.0.0.1/24', 'multicast'],
+    ['::/0', 'unspecified'],
+    ['::1/128', 'loopback'],
+    ['ff02::5/64', 'multicast'],
+  ])('rejects %s as %s', (text, scope) => {
+    expect(() => parseInterfaceAddress(text)).toThrow(`address "${text}" is a ${scope} address; an interface takes a unicast address`);
+  });
+
+  it('accepts a link-local IPv6 address', () => {
+    expect(parseInterfaceAddress('fe80::1/64')).toEqual({ family: 6, address: 'fe80::1', prefix: 64 });
+  });
+});

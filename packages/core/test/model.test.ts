@@ -41,7 +41,7 @@ describe('ranged numbers', () => {
     ['UDP port', portSchema, 1, 65_535],
     ['MTU', mtuSchema, 68, 65_535],
     ['PID', pidSchema, 1, 4_194_304],
-    ['interface group', groupSchema, 0, 4_294_967_295],
+    ['interface group', groupSchema, 1, 4_294_967_295],
   ])('accepts %s at both limits', (_what, schema, min, max) => {
     expect(schema.parse(min)).toBe(min);
     expect(schema.parse(max)).toBe(max);
@@ -122,8 +122,14 @@ describe('remoteAddressSchema', () => {
     expect(error.message).toBe(`remote address "${text}" is not a unicast address; give the underlay address of the other host`);
   });
 
-  it.each(['192.0.2', 'fd00:::2', 'host1', '192.0.2.2/24'])('rejects remote %j that is no address', (text) => {
+  it.each(['192.0.2', 'fd00:::2', 'host1'])('rejects remote %j that is no address', (text) => {
     expect(rejection(remoteAddressSchema, text).message).toBe(`remote address "${text}" is not an IPv4 or IPv6 address`);
+  });
+
+  it('tells to drop the prefix of a remote', () => {
+    expect(rejection(remoteAddressSchema, '192.0.2.2/24').message).toBe(
+      'remote address "192.0.2.2/24" is not an IPv4 or IPv6 address; give the address without a prefix length',
+    );
   });
 });
 

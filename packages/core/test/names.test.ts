@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { containerRefProblem, interfaceNameProblem, netnsNameProblem, netnsPathProblem, quote, utf8Length } from '../src/names';
-import { linkIdFromTag, linkIdProblem, kokoTag, newLinkId } from '../src/link-id';
+import { kokoTag, linkIdFromTag, linkIdProblem, newLinkId, parseKokoTag } from '../src/link-id';
 
 describe('interfaceNameProblem', () => {
   it.each(['eth1', 'e', 'veth-r1.100', 'tap_r1', 'a@b', 'a+b', 'abcdefghijklmno', '0'])('accepts %j', (name) => {
@@ -163,5 +163,22 @@ describe('link ids', () => {
 
   it.each([undefined, '', 'uplink', 'koko:', 'koko:Bad Id', 'kokox:lab-1'])('ignores foreign alias %j', (alias) => {
     expect(linkIdFromTag(alias)).toBeUndefined();
+  });
+});
+
+describe('koko tags', () => {
+  it('round-trips a plain tag', () => {
+    expect(parseKokoTag(kokoTag('abc123'))).toEqual({ linkId: 'abc123' });
+  });
+
+  it('round-trips a tag with a mirror namespace', () => {
+    expect(kokoTag('abc123', '/run/netns/lab')).toBe('koko:abc123,mirror-ns=/run/netns/lab');
+    expect(parseKokoTag('koko:abc123,mirror-ns=/run/netns/lab')).toEqual({ linkId: 'abc123', mirrorNamespace: '/run/netns/lab' });
+  });
+
+  it('ignores foreign aliases', () => {
+    expect(parseKokoTag('uplink to core')).toBeUndefined();
+    expect(parseKokoTag('koko:Not Valid')).toBeUndefined();
+    expect(linkIdFromTag(undefined)).toBeUndefined();
   });
 });

@@ -273,7 +273,7 @@ describe('parseKokoArgs options', () => {
 
   it.each([
     [['--group', '7'], 7],
-    [['--group=0'], 0],
+    [['--group=1'], 1],
     [['--group', '4294967295'], 4_294_967_295],
   ])('reads %j as the interface group', (args, group) => {
     expect(create([...veth, ...args]).options).toEqual({ group });
@@ -434,7 +434,8 @@ describe('parseKokoArgs rejects', () => {
     ['inline long option in place of a value', ['--mtu', '--group=2', ...withInterface('eth1')], ['--mtu needs a value, but the next argument is the option "--group=2"']],
     ['value on --dry-run', ['--dry-run=no', ...withInterface('eth1')], ['--dry-run takes no value; remove "=no"']],
     ['value on --json', ['--json=false', ...withInterface('eth1')], ['--json takes no value; remove "=false"']],
-    ['comma and colon mixed', ['-d', 'c1:eth1,10.0.0.1/24', '-n', 'b,eth1'], ['container name "c1:eth1" contains ":"']],
+    ['comma and colon mixed', ['-d', 'c1:eth1,10.0.0.1/24', '-n', 'b,eth1'], ['-d "c1:eth1,10.0.0.1/24" mixes the colon and comma forms']],
+    ['group 0', [...withInterface('eth1'), '--group', '0'], ['interface group 0 is out of range; use a whole number from 1 to']],
   ])('rejects %s', (_case, args, fragments) => {
     const error = rejection(args);
     expect(error.code).toBe('invalid');

@@ -5,7 +5,7 @@ import type { DbTransaction, KokoDatabase } from './database';
 import { historyRow } from './history';
 import { createLabIn, labPoolSchema, labRecordOf, type LabRecord } from './labs';
 import { LINK_INCLUDE, linkRecordOf, specOf, type LinkRecord } from './link-record';
-import { endpointsOfSpec, linkSpecSchema, nodeKeyOf, nodeKeyText, nodeRefOf, type LinkSpec } from './link-spec';
+import { endpointsOfSpec, linkSpecSchema, nodeKeyOf, nodeKeyText, nodeRefOf, type EndpointSpec, type LinkSpec } from './link-spec';
 import { describeLink, endpointColumns, hostIdsByNameIn, linkColumns } from './links';
 import { hostNameSchema, labNameSchema } from './names';
 import { nodePositionSchema } from './nodes';
@@ -182,28 +182,42 @@ async function ensureNodesIn(
   return load();
 }
 
+/**
+ * Splits `items` into slices small enough for one query. Prisma 6.19.3 rejects a SQLite query
+ * with more bound parameters than SQLite's default limit of 999, so long `in` lists go in slices.
+ */
+function slices<T>(items: T[], size = 500): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}
+
 /** Rejects the import when one of its interface names or VNIs is held by a stored link. */
 async function checkFreeIn(transaction: DbTransaction, links: LinkSpec[], nodeIds: Map<string, string>): Promise<void> {
-  const ends = links.flatMap((link) => endpointsOfSpec(link).map((endpoint) => ({ link, endpoint, nodeId: nodeIds.get(nodeKeyText(endpoint.host, endpoint.node))! })));
-  if (ends.length > 0) {
-    const taken = await transaction.linkEndpoint.findMany({
-      where: { OR: ends.map((end) => ({ nodeId: end.nodeId, ifname: end.endpoint.ifname })) },
+  const ends = new Map<string, EndpointSpec>();
+  for (const endpoint of links.flatMap((link) => endpointsOfSpec(link))) {
+    ends.set(`${nodeIds.get(nodeKeyText(endpoint.host, endpoint.node))!}/${endpoint.ifname}`, endpoint);
+  }
+
+  for (const nodeIdSlice of slices([...new Set(nodeIds.values())])) {
+    const stored = await transaction.linkEndpoint.findMany({
+      where: { nodeId: { in: nodeIdSlice } },
       select: { nodeId: true, ifname: true, linkId: true, link: { select: { lab: { select: { name: true } } } } },
     });
-    const first = taken[0];
-    if (first) {
-      const end = ends.find((item) => item.nodeId === first.nodeId && item.endpoint.ifname === first.ifname)!;
+    const taken = stored.find((row) => ends.has(`${row.nodeId}/${row.ifname}`));
+    if (taken) {
+      const endpoint = ends.get(`${taken.nodeId}/${taken.ifname}`)!;
       throw new KokoError(
         'conflict',
-        `interface ${quote(first.ifname)} in ${describeNode(end.endpoint.node)} on host ${quote(end.endpoint.host)} is already used by link ${first.linkId} in lab ${quote(first.link.lab.name)}; delete that link or change the file`,
+        `interface ${quote(taken.ifname)} in ${describeNode(endpoint.node)} on host ${quote(endpoint.host)} is already used by link ${taken.linkId} in lab ${quote(taken.link.lab.name)}; delete that link or change the file`,
         'ifname',
       );
     }
   }
 
   const vnis = links.flatMap((link) => (link.vni === undefined ? [] : [link.vni]));
-  if (vnis.length > 0) {
-    const held = await transaction.link.findFirst({ where: { vni: { in: vnis } }, select: { id: true, vni: true, lab: { select: { name: true } } } });
+  for (const vniSlice of slices(vnis)) {
+    const held = await transaction.link.findFirst({ where: { vni: { in: vniSlice } }, select: { id: true, vni: true, lab: { select: { name: true } } } });
     if (held) {
       throw new KokoError('conflict', `VNI ${held.vni} is already used by link ${held.id} in lab ${quote(held.lab.name)}; delete that link or change the VNI in the file`, 'vni');
     }
@@ -212,8 +226,10 @@ async function checkFreeIn(transaction: DbTransaction, links: LinkSpec[], nodeId
 
 /** Gives a new id to every link whose id this database already has. */
 async function renameTakenIdsIn(transaction: DbTransaction, links: LinkSpec[]): Promise<Record<string, string>> {
-  const rows = await transaction.link.findMany({ where: { id: { in: links.map((link) => link.id) } }, select: { id: true } });
   const renamed: Record<string, string> = {};
-  for (const row of rows) renamed[row.id] = newLinkId();
+  for (const idSlice of slices(links.map((link) => link.id))) {
+    const rows = await transaction.link.findMany({ where: { id: { in: idSlice } }, select: { id: true } });
+    for (const row of rows) renamed[row.id] = newLinkId();
+  }
   return renamed;
 }

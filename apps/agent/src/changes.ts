@@ -30,14 +30,14 @@ interface Watched {
   monitor: LinkMonitor;
   interfaces: InterfaceInfo[];
   timer: NodeJS.Timeout | undefined;
-  /** Who keeps the namespace watched: `netns:<name>`, `container:<id>` or `current`. */
+  /** Owners that keep the namespace watched: `netns:<name>`, `container:<id>` or `current`. */
   owners: Set<string>;
 }
 
 /**
- * Watches the host while at least one client follows the change stream: Docker container events,
- * and interface changes in every namespace through one `ip -o monitor link` per namespace, whose
- * lines trigger a re-read of that namespace and a diff against the previous read.
+ * Watches the host while at least one client follows the change stream. Container events come
+ * from Docker. Interface changes come from one `ip -o monitor link` per namespace: each line it
+ * prints triggers a re-read of that namespace and a diff against the previous read.
  */
 export class ChangeFeed {
   private readonly emitter = new EventEmitter();
@@ -174,7 +174,7 @@ export class ChangeFeed {
   }
 
   private async addOwner(owner: string, namespace: Namespace, containerName?: string): Promise<void> {
-    // Work started before the last subscriber left must not start a monitor nobody stops.
+    // Work started before the last subscriber left must not start a monitor that no one would stop.
     if (this.subscribers === 0) return;
     const existing = this.watched.get(namespace.key);
     if (existing) {

@@ -8,7 +8,7 @@ let netnsA: string;
 let netnsB: string;
 const agents: Record<'tcp' | 'socket', RunningAgent | undefined> = { tcp: undefined, socket: undefined };
 
-/** A request each procedure would accept with the right token; create and applyBatch would make a real veth. */
+/** Builds a request each procedure would accept with the right token; create and applyBatch would make a real veth. */
 function requestFor(procedure: (typeof AGENT_PROCEDURES)[number]): { method: string; body?: unknown } {
   const link = { kind: 'veth', a: { node: { kind: 'netns', name: netnsA }, ifname: 'kagauth0' }, b: { node: { kind: 'netns', name: netnsB }, ifname: 'kagauth1' } };
   switch (procedure) {

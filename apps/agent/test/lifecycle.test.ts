@@ -30,7 +30,7 @@ it('serializes two creates of one name in one netns', async () => {
   const rejected = results.filter((result) => result.status === 'rejected');
   expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
   expect(rejected).toHaveLength(1);
-  // Planned after the first one ran, the second sees the name taken; interleaved, it would fail in the kernel instead.
+  // Planned after the first one ran, the second finds the name taken. Interleaved, it would fail in the kernel instead.
   expect(((rejected[0] as PromiseRejectedResult).reason as TRPCClientError<never>).data).toMatchObject({ kokoCode: 'conflict' });
   await agent.client.delete.mutate({ interfaces: [{ node: { kind: 'netns', name: a }, ifname: 'kdup0' }] });
 });

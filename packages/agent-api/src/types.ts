@@ -52,12 +52,12 @@ export interface InterfaceInfo {
 
 export interface NamespaceInfo {
   key: string;
-  /** How messages name it: `netns "lab"`, `container "r1"`, `the current namespace`. */
+  /** Name used in messages: `netns "lab"`, `container "r1"`, `the current namespace`. */
   label: string;
   node: NodeRef;
   file?: string;
   interfaces: InterfaceInfo[];
-  /** Why the interfaces are missing, for a namespace that vanished while it was read. */
+  /** Read error of a namespace that vanished while it was read; `interfaces` is then empty. */
   error?: string;
 }
 

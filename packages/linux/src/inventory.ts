@@ -40,7 +40,7 @@ export interface Inventory {
   /** Names under /run/netns, as `ip netns list` shows them. */
   netns: string[];
   namespaces: NamespaceInventory[];
-  /** Why the containers are missing, when the Docker engine could not be reached. */
+  /** The Docker error that left `containers` empty, when the engine could not be reached. */
   dockerError?: string;
 }
 

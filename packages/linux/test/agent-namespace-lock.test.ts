@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NamespaceLock } from '../src/namespace-lock';
 
-/** A task that records when it starts and ends, and finishes when `release` is called. */
+/** Returns a promise that settles when `release` is called, to hold a lock for as long as a test needs. */
 function gate() {
   let release!: () => void;
   const done = new Promise<void>((resolve) => (release = resolve));

@@ -1,4 +1,7 @@
-import { AGENT_PROCEDURES, type AgentRouter } from '@koko/agent-api';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AGENT_PROCEDURES, type AgentRouter, createAgentClient } from '@koko/agent-api';
 import { TRPCClientError, createTRPCClient, httpLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, type RunningAgent, linkNames, newPrefix, rawRequest, startAgent } from './helpers';
@@ -101,9 +104,31 @@ it('logs rejections without the token value', async () => {
   expect(text).not.toContain(agent.token);
 });
 
-it('keeps the token file mode 0600 and the token across restarts', async () => {
-  const { statSync } = await import('node:fs');
-  const agent = agents.socket!;
+it('keeps token and host id across restarts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kag-restart-'));
+  try {
+    const first = await startAgent({ dir });
+    const firstId = (await first.client.hostInfo.query()).hostId;
+    await first.stop();
+    const second = await startAgent({ dir });
+    const secondId = (await second.client.hostInfo.query()).hostId;
+    await second.stop();
 
-  expect(statSync(`${agent.dir}/token`).mode & 0o777).toBe(0o600);
+    expect(statSync(`${dir}/token`).mode & 0o777).toBe(0o600);
+    expect(second.token).toBe(first.token);
+    expect(secondId).toBe(firstId);
+    expect(first.logs.some((entry) => entry.msg === 'generated a new bearer token (mode 0600)')).toBe(true);
+    expect(second.logs.some((entry) => entry.msg === 'using the bearer token from the token file')).toBe(true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('typed client of agent-api with a wrong token gets UNAUTHORIZED', async () => {
+  const client = createAgentClient({ url: agents.tcp!.address, token: 'wrong-token-of-enough-length' });
+
+  const error = await client.inventory.query().catch((caught: unknown) => caught);
+
+  expect(error).toBeInstanceOf(TRPCClientError);
+  expect((error as TRPCClientError<AgentRouter>).data?.code).toBe('UNAUTHORIZED');
 });

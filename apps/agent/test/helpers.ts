@@ -97,15 +97,15 @@ export interface RunningAgent {
 
 /**
  * Starts a real agent process through tsx, inside `netns` when given (with `ip netns exec`), on
- * a free loopback port or on a unix socket in a fresh temporary directory. Resolves once the
- * agent logs that it listens.
+ * a free loopback port or on a unix socket, with its token and state in `options.dir` or a fresh
+ * temporary directory. Resolves once the agent logs that it listens.
  */
-export async function startAgent(options: { socket?: boolean; netns?: string; env?: Record<string, string> } = {}): Promise<RunningAgent> {
-  const dir = mkdtempSync(join(tmpdir(), 'kag-agent-'));
+export async function startAgent(options: { socket?: boolean; netns?: string; dir?: string } = {}): Promise<RunningAgent> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kag-agent-'));
   const listen = options.socket ? `unix:${dir}/agent.sock` : '127.0.0.1:0';
   const command = [process.execPath, TSX_CLI, AGENT_ENTRY, '--listen', listen, '--token-file', `${dir}/token`, '--state-dir', dir];
   const argv = options.netns ? ['ip', 'netns', 'exec', options.netns, ...command] : command;
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -152,7 +152,7 @@ export async function startAgent(options: { socket?: boolean; netns?: string; en
       await closeAgentClient(client);
       if (child.exitCode === null) child.kill(signal);
       const code = await exited;
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
       return code;
     },
   };

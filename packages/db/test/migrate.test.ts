@@ -7,14 +7,18 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrateDatabase, openDatabase } from '../src/database';
 import { DEFAULT_MIGRATIONS_DIRECTORY, readMigrations } from '../src/migrate';
-import { fileUrl, makeTempDirectory } from './helpers';
+import { registerHost } from '../src/hosts';
+import { createLab } from '../src/labs';
+import { createLink } from '../src/links';
+import { syncNodes } from '../src/nodes';
+import { ALICE, fileUrl, makeTempDirectory, vethDraft } from './helpers';
 
 const run = promisify(execFile);
 const packageDirectory = path.resolve(import.meta.dirname, '..');
 const temp = makeTempDirectory();
 afterAll(() => temp.remove());
 
-/** Every table, index and trigger with its SQL, to compare two states of a database. */
+/** Lists every table, index and trigger with its SQL, to compare two states of a database. */
 function schemaOf(file: string): string[] {
   const connection = new BetterSqlite3(file, { readonly: true });
   try {
@@ -156,6 +160,37 @@ describe('migrations', () => {
     expect(() => migrateDatabase({ url, migrationsDirectory: broken })).toThrow(/migration 29990101000000_broken failed: no such table: NoSuchTable/);
     expect(schemaOf(file)).toEqual(before);
     expect(migrationRows(file).map((row) => row.migration_name)).not.toContain('29990101000000_broken');
+  });
+
+  it('a table rebuild keeps rows that reference the table', async () => {
+    // Prisma writes this kind of migration to add a column with a default to Host: it copies the
+    // table, drops the old one and renames the copy. With foreign keys on, the drop would delete
+    // every node of every host through ON DELETE CASCADE.
+    const rebuild = copyMigrations('rebuild');
+    mkdirSync(path.join(rebuild, '29990101000000_host_comment'));
+    cpSync(path.join(import.meta.dirname, 'fixtures', 'redefine-host-table.sql'), path.join(rebuild, '29990101000000_host_comment', 'migration.sql'));
+
+    const url = fileUrl(temp.path, 'rebuild.db');
+    const db = await openDatabase({ url });
+    try {
+      const host = await registerHost(db, { name: 'h1', agentUrl: 'http://127.0.0.1:7381', token: 't' }, ALICE);
+      await syncNodes(db, host.id, [{ node: { kind: 'docker', container: 'r1' } }, { node: { kind: 'netns', name: 'n1' } }]);
+      const lab = await createLab(db, { name: 'lab1' }, ALICE);
+      await createLink(db, { labId: lab.id, link: vethDraft('r1', 'r2') }, ALICE);
+    } finally {
+      await db.close();
+    }
+
+    expect(migrateDatabase({ url, migrationsDirectory: rebuild }).applied).toEqual(['29990101000000_host_comment']);
+    const connection = new BetterSqlite3(path.join(temp.path, 'rebuild.db'), { readonly: true });
+    try {
+      expect(connection.prepare('SELECT count(*) AS count FROM "Node"').get()).toEqual({ count: 3 });
+      expect(connection.prepare('SELECT count(*) AS count FROM "LinkEndpoint"').get()).toEqual({ count: 2 });
+      expect(connection.prepare('SELECT "name", "comment" FROM "Host"').all()).toEqual([{ name: 'h1', comment: '' }]);
+      expect(connection.pragma('foreign_key_check')).toEqual([]);
+    } finally {
+      connection.close();
+    }
   });
 
   it('pnpm db:migrate migrates, then reports up to date', async () => {

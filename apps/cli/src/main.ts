@@ -31,11 +31,12 @@ async function runDelete(command: Extract<KokoCommand, { action: 'delete' }>): P
   const { flags } = command;
   const plan = await planDelete(command.targets);
   if (flags.dryRun) {
-    print(flags.json, { ok: true, action: 'delete', dryRun: true, deleted: plan.summary, batches: describeBatches(plan) }, renderPlan(plan));
+    print(flags.json, { ok: true, action: 'delete', dryRun: true, deleted: plan.interfaces, batches: describeBatches(plan) }, renderPlan(plan));
     return;
   }
   const result = await applyPlan(plan);
-  print(flags.json, { ok: true, action: 'delete', dryRun: false, deleted: plan.summary, ...result }, plan.summary.map((line) => `${line.replace(/^delete/, 'deleted')}\n`).join(''));
+  const text = plan.summary.map((line) => `${line.replace(/^delete/, 'deleted')}\n`).join('');
+  print(flags.json, { ok: true, action: 'delete', dryRun: false, deleted: plan.interfaces, ...result }, text);
 }
 
 /** Runs one `koko` command line and returns the exit status. */
@@ -48,7 +49,7 @@ export async function main(args: string[]): Promise<number> {
         process.stdout.write(HELP);
         return 0;
       case 'version':
-        process.stdout.write(`koko ${version()}\n`);
+        print(json, { ok: true, version: version() }, `koko ${version()}\n`);
         return 0;
       case 'create':
         await runCreate(command);
@@ -59,7 +60,7 @@ export async function main(args: string[]): Promise<number> {
     }
   } catch (error) {
     if (!isKokoError(error)) throw error;
-    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: error.code, message: error.message } })}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: error.code, message: error.message, field: error.field } })}\n`);
     else process.stderr.write(`koko: ${error.message}\n`);
     return EXIT_CODE[error.code];
   }

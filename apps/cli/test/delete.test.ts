@@ -1,4 +1,4 @@
-import { Lab, koko, kokoJson } from '@koko/testkit';
+import { Lab, koko, kokoJson, mustRun } from '@koko/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const lab = new Lab('kd');
@@ -16,7 +16,7 @@ describe('delete', () => {
     await koko(['-n', `${a},del1`, '-n', `${b},del1`]);
     const result = await koko(['-N', `${a},del1`]);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain(`deleted del1 in netns "${a}"`);
+    expect(result.stdout).toMatch(new RegExp(`^deleted veth del1 in netns "${a}" and its peer \\(link [0-9a-f]{10}\\)$`));
     expect(await lab.linkNames(a)).not.toContain('del1');
     expect(await lab.linkNames(b)).not.toContain('del1');
   });
@@ -50,7 +50,7 @@ describe('delete', () => {
     await koko(['-n', `${a},del6`, '-n', `${b},del6`]);
     const { exitCode, output } = await kokoJson(['-N', `${a},del6`, '-N', `${b},del6`]);
     expect(exitCode).toBe(0);
-    expect(output.deleted).toHaveLength(1);
+    expect(output.deleted).toEqual([{ namespace: `netns "${a}"`, node: { kind: 'netns', name: a }, ifname: 'del6', kind: 'veth', linkId: expect.any(String), withPeer: true }]);
     expect(await lab.linkNames(b)).not.toContain('del6');
   });
 
@@ -65,6 +65,18 @@ describe('delete', () => {
     expect(left.map((link) => link.ifname)).not.toContain('many2');
     expect(left.find((link) => link.ifname === 'keep1')?.group).toBe('5');
     expect(await lab.linkNames(b)).toContain('keep1');
+  });
+
+  it('deletes every named interface even with a repeated link id', async () => {
+    // Interfaces tagged by hand with one id must still be told apart by their peers.
+    await koko(['-n', `${a},dup1`, '-n', `${b},dup1`, '--id', 'dupid']);
+    await mustRun(['ip', 'link', 'add', 'dup2', 'netns', a, 'type', 'veth', 'peer', 'name', 'dup2', 'netns', b]);
+    await mustRun(['ip', '-n', a, 'link', 'set', 'dup2', 'alias', 'koko:dupid']);
+    await mustRun(['ip', '-n', b, 'link', 'set', 'dup2', 'alias', 'koko:dupid']);
+    const result = await koko(['-N', `${a},dup1`, '-N', `${a},dup2`]);
+    expect(result.exitCode).toBe(0);
+    expect(await lab.linkNames(a)).not.toContain('dup1');
+    expect(await lab.linkNames(a)).not.toContain('dup2');
   });
 
   it('reports a missing interface', async () => {

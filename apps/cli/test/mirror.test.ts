@@ -61,6 +61,20 @@ describe('traffic mirror', () => {
     expect(await lab.linkNames(m)).not.toContain('tapin');
   });
 
+  it('removes its filters when the far end is deleted', async () => {
+    const created = await koko(['-n', `${a},mirfar,mirror:ingress:eth1`, '-n', `${m},tapfar`]);
+    expect(created.exitCode).toBe(0);
+    expect(created.stdout).toContain('mirroring ingress of eth1');
+    expect(await mustRun(['ip', 'netns', 'exec', a, 'tc', 'filter', 'show', 'dev', 'eth1', 'ingress'])).toContain('mirfar');
+
+    const result = await koko(['-N', `${m},tapfar`]);
+    expect(result.exitCode).toBe(0);
+    const ingress = await mustRun(['ip', 'netns', 'exec', a, 'tc', 'filter', 'show', 'dev', 'eth1', 'ingress']);
+    expect(ingress).not.toContain('mirfar');
+    expect(ingress).not.toContain('device *');
+    expect(await lab.linkNames(a)).not.toContain('mirfar');
+  });
+
   it('rejects a missing mirror source', async () => {
     const result = await koko(['-n', `${a},mirx,mirror:both:nosuch`, '-n', `${m},tapx`]);
     expect(result.exitCode).toBe(1);

@@ -48,6 +48,13 @@ describe('veth between named namespaces', () => {
     }
   });
 
+  it('rejects a link id already in use', async () => {
+    const result = await koko(['-n', `${a},eth5`, '-n', `${b},eth5`, '--id', 'vethtag1']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`link id vethtag1 is already used by eth4 in netns "${a}"; pick another id or leave --id out`);
+    expect(await lab.linkNames(a)).not.toContain('eth5');
+  });
+
   it('rejects a name that exists and changes nothing', async () => {
     const before = [await lab.linkNames(a), await lab.linkNames(b)];
     const result = await koko(['-n', `${a},eth1`, '-n', `${b},eth9`]);

@@ -49,6 +49,13 @@ describe('vxlan between two simulated hosts', () => {
     expect(await lab.ping(endA, '10.43.0.2')).toBe(true);
   });
 
+  it('rejects an MTU the parent cannot carry', async () => {
+    const result = await koko(['-n', `${endA},vx500`, '-x', 'under0,192.0.2.2,500', '--mtu', '1451'], { netns: hostA });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('MTU 1451 is larger than 1450, the most a vxlan over MTU 1500 of parent interface "under0" can carry');
+    expect(await lab.linkNames(endA)).not.toContain('vx500');
+  });
+
   it('leaves nothing in the host namespace', async () => {
     const names = await lab.linkNames(hostA);
     expect(names).toEqual(['lo', 'under0']);

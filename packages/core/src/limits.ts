@@ -14,6 +14,8 @@ export const MTU_MAX = 65_535;
 export const VXLAN_DEFAULT_PORT = 4789;
 /** Bytes a VXLAN header stack adds over IPv4: outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14. */
 export const VXLAN_OVERHEAD = 50;
+/** The same over IPv6, whose header is 20 bytes longer. */
+export const VXLAN_OVERHEAD_IPV6 = 70;
 /** Largest PID the kernel can hand out (PID_MAX_LIMIT on 64-bit). */
 export const PID_MAX = 4_194_304;
 /** Interface groups are 32-bit; 0 is the kernel's "default" group. */

@@ -28,7 +28,8 @@ function toolMessage(error: CommandError): string {
   const text = error.stderr
     .split('\n')
     .filter((line) => line.trim() !== '' && !FAILED_LINE.test(line))
-    .join('; ');
+    .join('; ')
+    .replace(/\.+$/, '');
   return text || error.message;
 }
 
@@ -93,11 +94,11 @@ export async function applyPlan(plan: Plan, onProgress?: ProgressListener): Prom
           : `Rollback was incomplete: ${problems.join('; ')}. Check with ip link in those namespaces.`;
       throw new KokoError(
         'failed',
-        `step ${position} of ${plan.steps.length} failed (${failed.description} in ${failed.namespace.label}): ${toolMessage(error)}.${vanishedNamespaces(plan)} ${outcome}`,
+        `step ${position} of ${plan.steps.length} failed (${failed.description} in ${failed.namespace.label}): ${toolMessage(error)}.${failed.hint ? ` ${failed.hint}.` : ''}${vanishedNamespaces(plan)} ${outcome}`,
       );
     }
     done.push(...batch.steps);
   }
 
-  return { steps: plan.steps.length, batches: batches.length, durationMs: performance.now() - started };
+  return { steps: plan.steps.length, batches: batches.length, durationMs: Math.round(performance.now() - started) };
 }

@@ -90,6 +90,20 @@ function orderSetup(steps: Step[]): Step[] {
     .map(({ step }) => step);
 }
 
+/** Throws a conflict if an interface in a namespace the plan touches already carries one of `ids`. */
+function checkLinkIdsFree(ids: string[], namespaces: Map<string, Namespace>, interfaces: Map<string, InterfaceInfo[]>): void {
+  const wanted = new Set(ids);
+  for (const [key, entries] of interfaces) {
+    const taken = entries.find((entry) => entry.linkId && wanted.has(entry.linkId));
+    if (taken) {
+      throw new KokoError(
+        'conflict',
+        `link id ${taken.linkId} is already used by ${taken.name} in ${namespaces.get(key)!.label}; pick another id or leave --id out`,
+      );
+    }
+  }
+}
+
 /**
  * Validates link requests, resolves their nodes, checks them against the kernel and the
  * namespaces as they are now, and returns the plan that creates them. Nothing is changed: every
@@ -112,6 +126,8 @@ export async function planCreate(requests: LinkRequestInput[], rawOptions: Creat
     await Promise.all([...toRead.values()].map(async (namespace) => [namespace.key, await readInterfaces(namespace)] as const)),
   );
   const mirrorState = await readMirrorState(links, namespaces);
+
+  checkLinkIdsFree(ids, toRead, interfaces);
 
   const context = new PlanContext(current, namespaces, interfaces, mirrorState.prefs, mirrorState.clsact);
   const planned = links.map((link, index) => planLink(context, link, ids[index]!, options));

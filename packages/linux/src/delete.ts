@@ -1,8 +1,25 @@
-import { type InterfaceRef, KokoError, describeNode, interfaceRefSchema, parseOrThrow, quote } from '@koko/core';
+import { existsSync } from 'node:fs';
+import { type InterfaceRef, KokoError, type NodeRef, describeNode, interfaceRefSchema, parseKokoTag, parseOrThrow, quote } from '@koko/core';
 import { type InterfaceInfo, readInterfaces } from './interfaces';
 import { type Namespace, resolveNamespace } from './namespace';
 import type { Plan, Step } from './plan';
 import { readClsactDevices, readFilters } from './tc';
+
+/** An interface a delete plan removes. */
+export interface DeletedInterface {
+  namespace: string;
+  node: NodeRef;
+  ifname: string;
+  kind: string | undefined;
+  linkId: string | undefined;
+  /** True for a veth, whose peer goes with it. */
+  withPeer: boolean;
+}
+
+/** A plan that deletes interfaces, with what each one is. */
+export interface DeletePlan extends Plan {
+  interfaces: DeletedInterface[];
+}
 
 interface DeleteTarget {
   ref: InterfaceRef;
@@ -10,11 +27,17 @@ interface DeleteTarget {
   info: InterfaceInfo;
 }
 
-/** True when two targets are the two ends of one veth, so deleting the first removes the second. */
+/**
+ * True when two targets are the two ends of one veth, so deleting the first removes the second:
+ * each names the other's ifindex as its peer, both or neither see the peer in another namespace,
+ * and tagged ends carry the same link id.
+ */
 function arePeers(left: DeleteTarget, right: DeleteTarget): boolean {
   if (left.info.kind !== 'veth' || right.info.kind !== 'veth') return false;
-  if (left.info.linkId && left.info.linkId === right.info.linkId) return true;
-  return left.namespace.key !== right.namespace.key && left.info.linkIndex === right.info.ifindex && right.info.linkIndex === left.info.ifindex;
+  if (left.info.linkIndex !== right.info.ifindex || right.info.linkIndex !== left.info.ifindex) return false;
+  const sameNamespace = left.namespace.key === right.namespace.key;
+  if (sameNamespace !== (left.info.linkNetnsId === undefined && right.info.linkNetnsId === undefined)) return false;
+  return !left.info.linkId || !right.info.linkId || left.info.linkId === right.info.linkId;
 }
 
 /**
@@ -37,6 +60,13 @@ async function planMirrorCleanup(namespace: Namespace, device: string, clsactDev
     }
   }
   return steps;
+}
+
+function describeTarget(target: DeleteTarget): string {
+  const kind = target.info.kind ?? 'interface';
+  const peer = target.info.kind === 'veth' ? ' and its peer' : '';
+  const link = target.info.linkId ? ` (link ${target.info.linkId})` : '';
+  return `delete ${kind} ${target.ref.ifname} in ${target.namespace.label}${peer}${link}`;
 }
 
 function groupByNamespace(targets: DeleteTarget[]): DeleteTarget[][] {
@@ -90,11 +120,24 @@ function deleteManySteps(targets: DeleteTarget[], interfaces: InterfaceInfo[]): 
 }
 
 /**
+ * Plans the removal of mirror filters that feed the far end of a veth being deleted. The tag of the
+ * near end names the far end's namespace file when the far end receives mirrored traffic.
+ */
+async function planPeerMirrorCleanup(target: DeleteTarget): Promise<Step[]> {
+  const tag = parseKokoTag(target.info.alias);
+  if (target.info.kind !== 'veth' || !tag?.mirrorNamespace || !existsSync(tag.mirrorNamespace)) return [];
+  const namespace = await resolveNamespace({ kind: 'path', path: tag.mirrorNamespace });
+  const peer = (await readInterfaces(namespace)).find((entry) => entry.kind === 'veth' && entry.linkId === tag.linkId && entry.ifindex === target.info.linkIndex);
+  if (!peer) return [];
+  return planMirrorCleanup(namespace, peer.name, await readClsactDevices(namespace));
+}
+
+/**
  * Validates delete requests, checks that each interface exists, and returns the plan that removes
  * them together with any mirror filters that point at them. Deleting one end of a veth removes its
  * peer, so a request naming both ends deletes the pair once.
  */
-export async function planDelete(requests: InterfaceRef[]): Promise<Plan> {
+export async function planDelete(requests: InterfaceRef[]): Promise<DeletePlan> {
   const refs = requests.map((request) => parseOrThrow(interfaceRefSchema, request));
   if (refs.length === 0) throw new KokoError('invalid', 'nothing to delete: name at least one interface');
 
@@ -131,13 +174,22 @@ export async function planDelete(requests: InterfaceRef[]): Promise<Plan> {
     const { namespace } = target;
     if (!clsact.has(namespace.key)) clsact.set(namespace.key, await readClsactDevices(namespace));
     steps.push(...(await planMirrorCleanup(namespace, target.ref.ifname, clsact.get(namespace.key)!)));
+    steps.push(...(await planPeerMirrorCleanup(target)));
   }
   for (const group of groupByNamespace(targets)) {
     steps.push(...(group.length === 1 ? [deleteOneStep(group[0]!)] : deleteManySteps(group, interfaces.get(group[0]!.namespace.key)!)));
   }
 
   return {
-    summary: targets.map((target) => `delete ${target.ref.ifname} in ${target.namespace.label}${target.info.linkId ? ` (link ${target.info.linkId})` : ''}`),
+    summary: targets.map(describeTarget),
     steps,
+    interfaces: targets.map((target) => ({
+      namespace: target.namespace.label,
+      node: target.ref.node,
+      ifname: target.ref.ifname,
+      kind: target.info.kind,
+      linkId: target.info.linkId,
+      withPeer: target.info.kind === 'veth',
+    })),
   };
 }

@@ -11,6 +11,8 @@ export interface Step {
   args: string[];
   /** What the step does, for progress and error messages. */
   description: string;
+  /** A likely cause to add to the error when this step fails, where the kernel's message is vague. */
+  hint?: string;
   /** The step that reverses this one if a later step fails; absent where deleting the interface is enough. */
   undo?: Omit<Step, 'undo'>;
 }

@@ -1,4 +1,4 @@
-import type { CreateOptions, Endpoint, LinkKind } from '@koko/core';
+import type { CreateOptions, Endpoint, LinkKind, Mirror, NodeRef } from '@koko/core';
 import { deleteCommandFor } from '@koko/core';
 import type { PlanContext } from '../context';
 import type { Namespace } from '../namespace';
@@ -6,8 +6,12 @@ import type { Step } from '../plan';
 
 /** An interface a plan makes, named by where it lives. */
 export interface PlannedInterface {
+  /** How messages name the namespace: `container "r1"`. */
   namespace: string;
+  node: NodeRef;
   ifname: string;
+  addresses: string[];
+  mirror?: Mirror;
 }
 
 /** The steps of one link: the command that creates its interfaces, then the setup of each end. */
@@ -46,5 +50,16 @@ export function deleteInterfaceStep(namespace: Namespace, name: string): Omit<St
 
 export function describeEndpoint(endpoint: Endpoint, namespace: Namespace): string {
   const addresses = endpoint.addresses.length ? ` (${endpoint.addresses.join(', ')})` : '';
-  return `${endpoint.ifname} in ${namespace.label}${addresses}`;
+  const mirror = endpoint.mirror ? `, mirroring ${endpoint.mirror.direction === 'both' ? 'both directions' : endpoint.mirror.direction} of ${endpoint.mirror.source}` : '';
+  return `${endpoint.ifname} in ${namespace.label}${addresses}${mirror}`;
+}
+
+export function plannedInterface(endpoint: Endpoint, namespace: Namespace): PlannedInterface {
+  return {
+    namespace: namespace.label,
+    node: endpoint.node,
+    ifname: endpoint.ifname,
+    addresses: endpoint.addresses,
+    ...(endpoint.mirror ? { mirror: endpoint.mirror } : {}),
+  };
 }

@@ -9,6 +9,9 @@ export function planMacvlan(context: PlanContext, link: MacvlanLink, id: string,
     typeArgs: link.mode === 'default' ? [] : ['mode', link.mode],
     parentAsLink: true,
     label: `mode ${link.mode}`,
-    boundedByParentMtu: true,
+    maxMtu: (parentMtu) => parentMtu,
+    ...(link.mode === 'passthru'
+      ? { createHint: `A passthru macvlan needs ${link.parent} to itself: delete the other macvlan interfaces on it, or use another mode` }
+      : {}),
   });
 }

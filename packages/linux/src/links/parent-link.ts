@@ -1,7 +1,7 @@
-import { type CreateOptions, KokoError, type ParentLink, quote } from '@koko/core';
+import { type CreateOptions, KokoError, type ParentLink, kokoTag, quote } from '@koko/core';
 import type { PlanContext } from '../context';
 import { planEndpointSetup } from '../endpoint';
-import { type LinkPlan, checkEndpoint, deleteInterfaceStep, describeEndpoint, placementArgs } from './link-plan';
+import { type LinkPlan, checkEndpoint, deleteInterfaceStep, describeEndpoint, placementArgs, plannedInterface } from './link-plan';
 
 /** What differs between vxlan, vlan and macvlan: the `type ...` arguments and how the link reads. */
 export interface ParentLinkShape {
@@ -9,8 +9,10 @@ export interface ParentLinkShape {
   /** Whether the parent is given as `link PARENT` (vlan, macvlan); vxlan names it in `typeArgs` as `dev PARENT`. */
   parentAsLink: boolean;
   label: string;
-  /** True when the new interface may not have a larger MTU than its parent (vlan, macvlan). */
-  boundedByParentMtu: boolean;
+  /** Added to the kernel's message when creating the interface fails. */
+  createHint?: string;
+  /** The largest MTU the new interface can carry over a parent with MTU `parentMtu`. */
+  maxMtu: (parentMtu: number) => number;
 }
 
 /**
@@ -21,8 +23,13 @@ export function planParentLink(context: PlanContext, link: ParentLink, id: strin
   const parent = context.requireInterface(context.current, link.parent, 'parent interface');
   const namespace = context.namespaceOf(link.endpoint.node);
   checkEndpoint(context, link.endpoint, namespace);
-  if (shape.boundedByParentMtu && link.mtu !== undefined && link.mtu > parent.mtu) {
-    throw new KokoError('invalid', `MTU ${link.mtu} is larger than the MTU ${parent.mtu} of parent interface ${quote(link.parent)}; use ${parent.mtu} or less`);
+  const maxMtu = shape.maxMtu(parent.mtu);
+  if (link.mtu !== undefined && link.mtu > maxMtu) {
+    const limit = maxMtu === parent.mtu ? `the MTU ${parent.mtu}` : `${maxMtu}, the most a ${link.kind} over MTU ${parent.mtu}`;
+    throw new KokoError(
+      'invalid',
+      `MTU ${link.mtu} is larger than ${limit} of parent interface ${quote(link.parent)} can carry; use ${maxMtu} or less, or raise the MTU of ${link.parent}`,
+    );
   }
 
   const name = link.endpoint.ifname;
@@ -36,8 +43,9 @@ export function planParentLink(context: PlanContext, link: ParentLink, id: strin
       args: ['link', 'add', ...(shape.parentAsLink ? ['link', link.parent] : []), 'name', ...placementArgs(name, namespace, link.mtu, options), 'type', link.kind, ...shape.typeArgs],
       description: `create ${link.kind} ${name} on ${link.parent} in ${namespace.label}`,
       undo: deleteInterfaceStep(namespace, name),
+      ...(shape.createHint ? { hint: shape.createHint } : {}),
     },
-    setup: planEndpointSetup(context, link.endpoint, namespace, id),
-    interfaces: [{ namespace: namespace.label, ifname: name }],
+    setup: planEndpointSetup(context, link.endpoint, namespace, kokoTag(id)),
+    interfaces: [plannedInterface(link.endpoint, namespace)],
   };
 }

@@ -1,11 +1,15 @@
-import type { CreateOptions, VethLink } from '@koko/core';
+import { type CreateOptions, type VethLink, kokoTag } from '@koko/core';
 import type { PlanContext } from '../context';
 import { planEndpointSetup } from '../endpoint';
-import { type LinkPlan, checkEndpoint, deleteInterfaceStep, describeEndpoint, placementArgs } from './link-plan';
+import { type LinkPlan, checkEndpoint, deleteInterfaceStep, describeEndpoint, placementArgs, plannedInterface } from './link-plan';
 
 /**
  * Plans a veth pair. One `ip link add` creates both ends directly in their target namespaces, so
- * no end is ever left in the current namespace if anything later fails.
+ * no end is ever left in the current namespace if anything later fails. When one end receives
+ * mirrored traffic, the other end's tag names that end's namespace, so deleting either end can
+ * remove the mirror filters.
+ * NOTE: a mirrored end in the current namespace has no stable file to record, so deleting the far
+ * end then leaves that end's mirror filters in place.
  */
 export function planVeth(context: PlanContext, link: VethLink, id: string, options: CreateOptions): LinkPlan {
   const namespaceA = context.namespaceOf(link.a.node);
@@ -30,10 +34,10 @@ export function planVeth(context: PlanContext, link: VethLink, id: string, optio
       description: `create veth ${link.a.ifname} (${namespaceA.label}) with peer ${link.b.ifname} (${namespaceB.label})`,
       undo: deleteInterfaceStep(namespaceA, link.a.ifname),
     },
-    setup: [...planEndpointSetup(context, link.a, namespaceA, id), ...planEndpointSetup(context, link.b, namespaceB, id)],
-    interfaces: [
-      { namespace: namespaceA.label, ifname: link.a.ifname },
-      { namespace: namespaceB.label, ifname: link.b.ifname },
+    setup: [
+      ...planEndpointSetup(context, link.a, namespaceA, kokoTag(id, link.b.mirror ? namespaceB.file : undefined)),
+      ...planEndpointSetup(context, link.b, namespaceB, kokoTag(id, link.a.mirror ? namespaceA.file : undefined)),
     ],
+    interfaces: [plannedInterface(link.a, namespaceA), plannedInterface(link.b, namespaceB)],
   };
 }

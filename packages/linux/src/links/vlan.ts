@@ -9,6 +9,6 @@ export function planVlan(context: PlanContext, link: VlanLink, id: string, optio
     typeArgs: ['id', String(link.vlanId)],
     parentAsLink: true,
     label: `VLAN ${link.vlanId}`,
-    boundedByParentMtu: true,
+    maxMtu: (parentMtu) => parentMtu,
   });
 }

@@ -198,17 +198,21 @@ const OUTCOME_OF_STATUS: Record<LinkStatusName, HistoryOutcome> = { pending: 'pe
 /**
  * Records a link's status: up once the agents created it, failed with the agent's error,
  * drifted when what a host reports differs from the stored link, or pending again before a
- * retry. Up and pending clear the last error.
+ * retry. Up and pending clear the last error. Setting the status and error the link already has
+ * changes nothing and adds no history entry.
  */
 export async function setLinkStatus(db: KokoDatabase, linkId: string, change: LinkStatusChange, actorInput: ActorInput): Promise<LinkRecord> {
   const { status, error } = parseOrThrow(statusChangeSchema, change, 'link status');
   const actor = parseOrThrow(actorSchema, actorInput, 'actor');
   return db.write(async (transaction) => {
     const before = await loadLinkIn(transaction, linkId);
-    const keepsError = status === 'failed' || status === 'drifted';
+    const lastError = status === 'failed' || status === 'drifted' ? error! : null;
+    // A poller may report the same state again and again; that is no change, so no entry.
+    if (before.status === status && before.lastError === lastError) return before;
+
     const row = await transaction.link.update({
       where: { id: linkId },
-      data: { status, lastError: keepsError ? error! : null, statusChangedAt: new Date() },
+      data: { status, lastError, statusChangedAt: new Date() },
       include: LINK_INCLUDE,
     });
     const record = linkRecordOf(row);

@@ -5,7 +5,11 @@ import { fileURLToPath } from 'node:url';
 import type BetterSqlite3 from 'better-sqlite3';
 import { KokoError } from '@koko/core';
 
-/** prisma/migrations at the top of the koko checkout. */
+/**
+ * prisma/migrations at the top of the koko checkout.
+ * NOTE: found from this source file's own location; a bundle that moves the file must pass
+ * `migrationsDirectory` to openDatabase.
+ */
 export const DEFAULT_MIGRATIONS_DIRECTORY = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
 
 /**

@@ -246,6 +246,19 @@ describe('link status', () => {
     expect(entries[4]).toMatchObject({ error: 'RTNETLINK answers: File exists', before: { status: 'pending' }, after: { status: 'failed', vni: link.vni } });
   });
 
+  it('repeating the same status adds no entry', async () => {
+    const link = await createLink(db, { labId: lab.id, link: vethDraft('r1', 'r2') }, ALICE);
+    await markLinkDrifted(db, link.id, 'eth1 is missing in container "r2"', ALICE);
+    const again = await markLinkDrifted(db, link.id, 'eth1 is missing in container "r2"', ALICE);
+    expect(again.status).toBe('drifted');
+    await markLinkDrifted(db, link.id, 'eth1 has the wrong address in container "r2"', ALICE);
+    await markLinkPending(db, link.id, ALICE);
+    await markLinkPending(db, link.id, ALICE);
+
+    const errors = (await listHistory(db, { linkId: link.id, action: 'link.status' })).map((entry) => entry.error);
+    expect(errors).toEqual([null, 'eth1 has the wrong address in container "r2"', 'eth1 is missing in container "r2"']);
+  });
+
   it('failed needs an error', async () => {
     const link = await createLink(db, { labId: lab.id, link: vethDraft('r1', 'r2') }, ALICE);
     await expect(setLinkStatus(db, link.id, { status: 'failed' }, ALICE)).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/needs the error that explains it/) });

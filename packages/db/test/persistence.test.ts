@@ -98,6 +98,24 @@ describe('persistence', () => {
     db = await openDatabase({ url });
   });
 
+  it('a lock held by another process past the timeout is a clear error', async () => {
+    const impatient = await openDatabase({ url, busyTimeoutMs: 100 });
+    // Another program holding the write lock, as sqlite3 in a second terminal would.
+    const other = new BetterSqlite3(file);
+    other.prepare('BEGIN IMMEDIATE').run();
+    try {
+      await expect(createLab(impatient, { name: 'blocked' }, ALICE)).rejects.toMatchObject({
+        code: 'failed',
+        message: expect.stringMatching(/stayed locked by another process past the busy timeout; retry/),
+      });
+    } finally {
+      other.prepare('ROLLBACK').run();
+      other.close();
+    }
+    expect((await createLab(impatient, { name: 'after' }, ALICE)).name).toBe('after');
+    await impatient.close();
+  });
+
   it('backupDatabase copies a database in use', async () => {
     await fill(db);
     const before = await snapshot(db);

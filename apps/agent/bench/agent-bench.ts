@@ -9,7 +9,7 @@ import { cpus, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LinkRequestInput } from '@koko/core';
 import { execa } from 'execa';
-import { Lab, type RunningAgent, TSX_CLI, newPrefix, sh, startAgent } from '../test/helpers';
+import { Lab, type RunningAgent, TSX_CLI, sh, startAgent } from '../test/helpers';
 
 const SINGLE_RUNS = 50;
 const CLI_RUNS = 5;
@@ -125,7 +125,7 @@ async function benchInventory(agent: RunningAgent, lab: Lab) {
 }
 
 async function main(): Promise<void> {
-  const lab = new Lab(newPrefix());
+  const lab = new Lab('kagbench');
   let agent: RunningAgent | undefined;
   try {
     const [a, b] = await Promise.all([lab.netns('a'), lab.netns('b')]);

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { AGENT_PROCEDURES, type AgentRouter, createAgentClient } from '@koko/agent-api';
 import { TRPCClientError, createTRPCClient, httpLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab, type RunningAgent, linkNames, newPrefix, rawRequest, startAgent } from './helpers';
+import { Lab, type RunningAgent, linkNames, rawRequest, startAgent } from './helpers';
 
-const lab = new Lab(newPrefix());
+const lab = new Lab('kag');
 let netnsA: string;
 let netnsB: string;
 const agents: Record<'tcp' | 'socket', RunningAgent | undefined> = { tcp: undefined, socket: undefined };

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
@@ -7,80 +6,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AgentClient, closeAgentClient, createAgentClient } from '@koko/agent-api';
-import { execa } from 'execa';
+import { mustRun, run } from '@koko/testkit';
 
 const require = createRequire(import.meta.url);
 export const TSX_CLI = require.resolve('tsx/cli');
 export const AGENT_ENTRY = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-export const TEST_IMAGE = process.env.KOKO_TEST_IMAGE ?? 'koko-test-busybox:latest';
 /** How long an agent may take to start: tsx compiles the sources on a loaded 2-core machine. */
 const START_TIMEOUT_MS = 30_000;
 
-/** A unique prefix for everything one test file makes: `kag` and four hex digits. */
-export function newPrefix(): string {
-  return `kag${randomBytes(2).toString('hex')}`;
-}
+export { type IpLink, Lab, TEST_IMAGE, ipLinks, linkNames } from '@koko/testkit';
 
 /** Runs a command without a shell; throws with its output when it fails. */
-export async function sh(...argv: string[]): Promise<string> {
-  const result = await execa(argv[0]!, argv.slice(1), { reject: false });
-  if (result.exitCode !== 0) throw new Error(`${argv.join(' ')} failed (${result.exitCode}): ${result.stderr || result.stdout}`);
-  return String(result.stdout);
+export function sh(...argv: string[]): Promise<string> {
+  return mustRun(argv);
 }
 
+/** Runs a command without a shell and returns its exit code. */
 export async function trySh(...argv: string[]): Promise<number> {
-  const result = await execa(argv[0]!, argv.slice(1), { reject: false });
-  return result.exitCode ?? 1;
-}
-
-export interface IpLink {
-  ifindex: number;
-  ifname: string;
-  ifalias?: string;
-  mtu: number;
-  operstate: string;
-  address?: string;
-  flags?: string[];
-  link_index?: number;
-  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
-  addr_info?: { family: string; local: string; prefixlen: number }[];
-}
-
-/** `ip -json -details address show` in a named netns. */
-export async function ipLinks(netns: string): Promise<IpLink[]> {
-  return JSON.parse(await sh('ip', '-n', netns, '-json', '-details', 'address', 'show')) as IpLink[];
-}
-
-export async function linkNames(netns: string): Promise<string[]> {
-  return (await ipLinks(netns)).map((link) => link.ifname).sort();
-}
-
-/** Named netns and containers made by one test file; `cleanup` removes them all, whatever failed. */
-export class Lab {
-  readonly namespaces: string[] = [];
-  readonly containers: string[] = [];
-
-  constructor(readonly prefix: string) {}
-
-  async netns(name: string): Promise<string> {
-    const full = `${this.prefix}-${name}`;
-    await sh('ip', 'netns', 'add', full);
-    this.namespaces.push(full);
-    await sh('ip', '-n', full, 'link', 'set', 'lo', 'up');
-    return full;
-  }
-
-  async container(name: string): Promise<string> {
-    const full = `${this.prefix}-${name}`;
-    this.containers.push(full);
-    await sh('docker', 'run', '-d', '--network', 'none', '--label', `kag.test=${this.prefix}`, '--name', full, TEST_IMAGE, 'sleep', '3600');
-    return full;
-  }
-
-  async cleanup(): Promise<void> {
-    for (const container of this.containers) await trySh('docker', 'rm', '-f', container);
-    for (const netns of this.namespaces) await trySh('ip', 'netns', 'del', netns);
-  }
+  return (await run(argv)).exitCode;
 }
 
 export interface RunningAgent {

@@ -1,8 +1,8 @@
 import type { AgentEvent, Inventory, NamespaceInfo } from '@koko/agent-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type IpLink, Lab, type RunningAgent, ipLinks, newPrefix, sh, startAgent, waitFor } from './helpers';
+import { type IpLink, Lab, type RunningAgent, ipLinks, sh, startAgent, waitFor } from './helpers';
 
-const lab = new Lab(newPrefix());
+const lab = new Lab('kag');
 let agent: RunningAgent;
 let a: string;
 let b: string;
@@ -89,7 +89,7 @@ describe('inventory', () => {
     expect(entry?.status).toBe('running');
     expect(entry?.pid).toBe(pid);
     expect(entry?.image).toContain('koko-test-busybox');
-    expect(entry?.labels['kag.test']).toBe(lab.prefix);
+    expect(entry?.labels['koko.test']).toBe(lab.prefix);
     expect(inventory.netns).toEqual(expect.arrayContaining([a, b]));
   });
 

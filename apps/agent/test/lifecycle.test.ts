@@ -1,9 +1,9 @@
 import type { LinkRequestInput } from '@koko/core';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Lab, type RunningAgent, linkNames, newPrefix, sh, startAgent } from './helpers';
+import { Lab, type RunningAgent, linkNames, sh, startAgent } from './helpers';
 
-const lab = new Lab(newPrefix());
+const lab = new Lab('kag');
 const agents: RunningAgent[] = [];
 let a: string;
 let b: string;

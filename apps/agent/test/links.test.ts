@@ -2,9 +2,9 @@ import type { LinkRequestInput } from '@koko/core';
 import { TRPCClientError } from '@trpc/client';
 import type { AgentRouter } from '@koko/agent-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab, type RunningAgent, ipLinks, linkNames, newPrefix, sh, startAgent } from './helpers';
+import { Lab, type RunningAgent, ipLinks, linkNames, sh, startAgent } from './helpers';
 
-const lab = new Lab(newPrefix());
+const lab = new Lab('kag');
 let agent: RunningAgent;
 let hostAgent: RunningAgent;
 let a: string;

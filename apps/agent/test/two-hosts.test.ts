@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Lab, type RunningAgent, newPrefix, sh, startAgent } from './helpers';
+import { Lab, type RunningAgent, sh, startAgent } from './helpers';
 
-const lab = new Lab(newPrefix());
+const lab = new Lab('kag');
 const agents: RunningAgent[] = [];
 let hostA: string;
 let hostB: string;

@@ -25,14 +25,29 @@ export async function mustRun(argv: readonly string[], input?: string): Promise<
   return result.stdout;
 }
 
-interface IpLink {
+/** One entry of `ip -json -details address show`, as far as tests read it. */
+export interface IpLink {
+  ifindex: number;
   ifname: string;
   ifalias?: string;
   group?: string;
   mtu: number;
-  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
-  addr_info?: { local: string; prefixlen: number; family: string }[];
+  operstate: string;
+  address?: string;
   flags?: string[];
+  link_index?: number;
+  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+}
+
+/** Lists `ip -json -details address show` of a named netns. */
+export async function ipLinks(netns: string): Promise<IpLink[]> {
+  return JSON.parse(await mustRun(['ip', '-n', netns, '-json', '-details', 'address', 'show'])) as IpLink[];
+}
+
+/** Lists the interface names of a named netns, sorted. */
+export async function linkNames(netns: string): Promise<string[]> {
+  return (await ipLinks(netns)).map((link) => link.ifname).sort();
 }
 
 /**
@@ -41,8 +56,8 @@ interface IpLink {
  */
 export class Lab {
   readonly prefix: string;
-  private readonly namespaces: string[] = [];
-  private readonly containers: string[] = [];
+  readonly namespaces: string[] = [];
+  readonly containers: string[] = [];
   private readonly processes: number[] = [];
 
   constructor(tag: string) {
@@ -62,7 +77,7 @@ export class Lab {
   async container(name: string): Promise<string> {
     const full = `${this.prefix}-${name}`;
     this.containers.push(full);
-    await mustRun(['docker', 'run', '-d', '--network', 'none', '--name', full, TEST_IMAGE, 'sleep', '3600']);
+    await mustRun(['docker', 'run', '-d', '--network', 'none', '--label', `koko.test=${this.prefix}`, '--name', full, TEST_IMAGE, 'sleep', '3600']);
     return full;
   }
 
@@ -92,17 +107,17 @@ export class Lab {
     throw new Error(`process ${pid} did not enter netns ${netns}`);
   }
 
-  /** Lists `ip -json address show` of a netns (or of a container, by its PID). */
-  async links(netns: string): Promise<IpLink[]> {
-    return JSON.parse(await mustRun(['ip', '-n', netns, '-json', '-details', 'address', 'show'])) as IpLink[];
+  /** Lists `ip -json -details address show` of a netns. */
+  links(netns: string): Promise<IpLink[]> {
+    return ipLinks(netns);
   }
 
   async linksOfPid(pid: number): Promise<IpLink[]> {
     return JSON.parse(await mustRun(['nsenter', `--net=/proc/${pid}/ns/net`, 'ip', '-json', '-details', 'address', 'show'])) as IpLink[];
   }
 
-  async linkNames(netns: string): Promise<string[]> {
-    return (await this.links(netns)).map((link) => link.ifname).sort();
+  linkNames(netns: string): Promise<string[]> {
+    return linkNames(netns);
   }
 
   /** Sends `count` pings from netns `netns` to `address`; resolves to true when one is answered. */

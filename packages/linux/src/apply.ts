@@ -3,7 +3,7 @@ import { KokoError } from '@koko/core';
 import { CommandError, runCommand } from './exec';
 import { type Batch, type Plan, type Step, batchCommand, toBatches } from './plan';
 
-/** What applying a plan did. */
+/** The outcome of applying a plan. */
 export interface ApplyResult {
   steps: number;
   batches: number;
@@ -23,7 +23,7 @@ function failedStepIndex(batch: Batch, error: CommandError): number {
   return Math.min(Math.max(Number(match[1]) - 1, 0), batch.steps.length - 1);
 }
 
-/** The tool's own message without the batch bookkeeping line. */
+/** Returns the tool's own message without the batch bookkeeping line. */
 function toolMessage(error: CommandError): string {
   const text = error.stderr
     .split('\n')

@@ -3,7 +3,7 @@ import type { InterfaceInfo } from './interfaces';
 import type { Namespace } from './namespace';
 
 /**
- * What planning knows about the machine: the namespace behind every node of the request, the
+ * The machine as planning reads it: the namespace behind every node of the request, the
  * interfaces each namespace had when it was read, and the names and tc preferences the plan has
  * claimed so far. Planning checks against it, so two links of one request cannot clash either.
  */

@@ -28,9 +28,9 @@ interface DeleteTarget {
 }
 
 /**
- * True when two targets are the two ends of one veth, so deleting the first removes the second:
- * each names the other's ifindex as its peer, both or neither see the peer in another namespace,
- * and tagged ends carry the same link id.
+ * Tells whether two targets are the two ends of one veth, so deleting the first removes the second.
+ * Each must name the other's ifindex as its peer, and both or neither must see the peer in another
+ * namespace. Tagged ends must carry the same link id.
  */
 function arePeers(left: DeleteTarget, right: DeleteTarget): boolean {
   if (left.info.kind !== 'veth' || right.info.kind !== 'veth') return false;

@@ -1,7 +1,7 @@
 import { KokoError, quote } from '@koko/core';
 import type Docker from 'dockerode';
 
-/** What koko needs to know of a container to reach its network namespace. */
+/** The state of a container that koko reads to reach its network namespace. */
 export interface ContainerState {
   id: string;
   name: string;

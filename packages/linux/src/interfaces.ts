@@ -21,7 +21,7 @@ export interface IpJsonLink {
   stats64?: { rx: Record<string, number>; tx: Record<string, number> };
 }
 
-/** An interface as koko sees it in one namespace. */
+/** An interface of one namespace, as koko reads it. */
 export interface InterfaceInfo {
   ifindex: number;
   name: string;

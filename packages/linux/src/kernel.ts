@@ -10,7 +10,7 @@ const MODULE_OF_KIND: Record<string, string> = {
   macvlan: 'macvlan',
 };
 
-/** What iproute2 prints when the kernel lacks a link kind, a qdisc, a classifier or an action. */
+/** Messages iproute2 prints when the kernel lacks a link kind, a qdisc, a classifier or an action. */
 const MISSING_FEATURE = /Unknown device type|Specified qdisc kind is unknown|Unknown filter|Unknown action|Specified filter kind is unknown|Action .* could not be found/;
 
 const probes = new Map<string, Promise<boolean>>();

@@ -6,7 +6,7 @@ import { inspectContainer } from './docker';
 export interface Namespace {
   /** Identity of the namespace (device and inode of its nsfs file); equal keys mean the same namespace. */
   key: string;
-  /** How messages name it: `container "r1"`, `netns "lab"`. */
+  /** Its name in messages, such as `container "r1"` or `netns "lab"`. */
   label: string;
   /** The namespace file to enter, or undefined for the namespace koko runs in. */
   file: string | undefined;
@@ -15,7 +15,7 @@ export interface Namespace {
 }
 
 const CURRENT_NAMESPACE_FILE = '/proc/self/ns/net';
-/** Where `ip netns add` puts its namespace files. */
+/** The directory where `ip netns add` puts its namespace files. */
 export const NETNS_RUN_DIR = '/run/netns';
 
 async function namespaceKey(file: string): Promise<string> {

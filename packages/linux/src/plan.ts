@@ -7,9 +7,9 @@ export type Tool = 'ip' | 'tc' | 'sysctl';
 export interface Step {
   namespace: Namespace;
   tool: Tool;
-  /** Arguments after the program name; every value was validated, so none holds whitespace. */
+  /** Arguments after the program name; every value was validated, so none contains whitespace. */
   args: string[];
-  /** What the step does, for progress and error messages. */
+  /** A description of the step, for progress and error messages. */
   description: string;
   /** A likely cause to add to the error when this step fails, where the kernel's message is vague. */
   hint?: string;
@@ -42,7 +42,7 @@ export function toBatches(steps: readonly Step[]): Batch[] {
   return batches;
 }
 
-/** The argv and standard input that run a batch: `ip -batch -` and `tc -batch -` read lines from stdin. */
+/** Builds the argv and standard input that run a batch; `ip -batch -` and `tc -batch -` read lines from stdin. */
 export function batchCommand(batch: Batch, options: { force?: boolean } = {}): { argv: string[]; input: string | undefined } {
   if (batch.tool === 'sysctl') {
     const settings = batch.steps.flatMap((step) => step.args);
@@ -74,7 +74,7 @@ export function renderPlan(plan: Plan): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The batches of a plan as data, for `--json` output and the agent's dry run. */
+/** Describes the batches of a plan as data, for `--json` output and the agent's dry run. */
 export function describeBatches(plan: Plan): { namespace: string; argv: string[]; input: string[] | undefined }[] {
   return toBatches(plan.steps).map((batch) => {
     const { argv, input } = batchCommand(batch);

@@ -6,7 +6,7 @@ import type { Step } from '../plan';
 
 /** An interface a plan makes, named by where it lives. */
 export interface PlannedInterface {
-  /** How messages name the namespace: `container "r1"`. */
+  /** The namespace's name in messages, such as `container "r1"`. */
   namespace: string;
   node: NodeRef;
   ifname: string;
@@ -43,7 +43,7 @@ export function checkEndpoint(context: PlanContext, endpoint: Endpoint, namespac
   if (endpoint.mirror) context.requireInterface(namespace, endpoint.mirror.source, 'mirror source interface');
 }
 
-/** The step that undoes a link's creation: deleting the interface removes its addresses too, and a veth's peer. */
+/** Returns the step that undoes a link's creation: deleting the interface also removes its addresses and a veth's peer. */
 export function deleteInterfaceStep(namespace: Namespace, name: string): Omit<Step, 'undo'> {
   return { namespace, tool: 'ip', args: ['link', 'delete', 'dev', name], description: `delete ${name}` };
 }

@@ -3,7 +3,7 @@ import type { PlanContext } from '../context';
 import { planEndpointSetup } from '../endpoint';
 import { type LinkPlan, checkEndpoint, deleteInterfaceStep, describeEndpoint, placementArgs, plannedInterface } from './link-plan';
 
-/** What differs between vxlan, vlan and macvlan: the `type ...` arguments and how the link reads. */
+/** The parts that differ between vxlan, vlan and macvlan: the `type ...` arguments, the parent and the MTU limit. */
 export interface ParentLinkShape {
   typeArgs: string[];
   /** Whether the parent is given as `link PARENT` (vlan, macvlan); vxlan names it in `typeArgs` as `dev PARENT`. */

@@ -6,7 +6,7 @@ import { planParentLink } from './parent-link';
 /**
  * Plans a vxlan end. Its UDP socket stays in the current namespace, on the parent, while the
  * interface itself lives in the endpoint's namespace. Without an MTU the kernel derives one from
- * the parent's, less the encapsulation overhead; a larger MTU is rejected, since the kernel would
+ * the parent's, less the encapsulation overhead. A larger MTU is rejected, because the kernel would
  * silently lower it.
  */
 export function planVxlan(context: PlanContext, link: VxlanLink, id: string, options: CreateOptions): LinkPlan {

@@ -1,12 +1,17 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { createControllerContext } from '@/server/context';
 import { controllerRouter } from '@/server/router';
+
+// The controller keeps a database connection, agent clients and timers: Node.js only, never static.
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
 
 function handler(request: Request): Promise<Response> {
   return fetchRequestHandler({
     endpoint: '/api/trpc',
     req: request,
     router: controllerRouter,
-    createContext: () => ({ actor: request.headers.get('x-koko-user') ?? 'anonymous' }),
+    createContext: () => createControllerContext(request),
   });
 }
 

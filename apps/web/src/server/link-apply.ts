@@ -1,0 +1,176 @@
+import type { Inventory } from '@koko/agent-api';
+import { describeNode, type InterfaceRef, quote } from '@koko/core';
+import {
+  appendHistory,
+  listHosts,
+  markLinkFailed,
+  markLinkUp,
+  type ActorInput,
+  type EndpointRecord,
+  type KokoDatabase,
+  type LinkRecord,
+} from '@koko/db';
+import { AGENT_TIMEOUTS, type AgentPool } from './agents';
+import { messageOf } from './errors';
+import { findNamespace } from './inventory';
+import { describeHalf, halfRequestsOf, type HalfRequest, type LinkHost } from './link-requests';
+import type { Logger } from './log';
+
+/** The lab a change belongs to, for history entries. */
+export interface LabRef {
+  id: string;
+  name: string;
+  /** Interface group of the lab's interfaces on every host. */
+  group: number;
+}
+
+/** Result of removing links from their hosts: the links that could not be removed, with the reason. */
+export type RemovalFailures = Map<string, string>;
+
+/**
+ * Carries stored links out on the hosts: creates them through the agents and removes them again,
+ * recording every agent call in the history.
+ */
+export class LinkApplier {
+  constructor(
+    private readonly db: KokoDatabase,
+    private readonly agents: AgentPool,
+    private readonly log: Logger,
+  ) {}
+
+  async linkHosts(): Promise<Map<string, LinkHost>> {
+    const hosts = await listHosts(this.db);
+    return new Map(hosts.map((host) => [host.id, { id: host.id, name: host.name, agentUrl: host.agentUrl, underlay: host.underlay }]));
+  }
+
+  /**
+   * Creates a stored (pending) link on its hosts, one agent after the other, and records the
+   * outcome: up, or failed with the agent's error. When the second half of a vxlan pair fails,
+   * the first half is deleted again, so nothing is left half-made.
+   */
+  async create(link: LinkRecord, lab: LabRef, actor: ActorInput): Promise<LinkRecord> {
+    let halves: HalfRequest[];
+    try {
+      halves = halfRequestsOf(link, await this.linkHosts());
+    } catch (error) {
+      return markLinkFailed(this.db, link.id, messageOf(error), actor);
+    }
+
+    const made: HalfRequest[] = [];
+    for (const half of halves) {
+      const what = `create ${describeHalf(link, half)}`;
+      try {
+        const result = await this.agents.call(half.host, what, AGENT_TIMEOUTS.change, (client, signal) =>
+          client.create.mutate({ link: half.link, options: { group: lab.group } }, { signal }),
+        );
+        await this.#record(actor, lab, link.id, what, { host: half.host.name, request: half.link }, { steps: result.steps, durationMs: result.durationMs });
+        made.push(half);
+      } catch (error) {
+        const message = messageOf(error);
+        await this.#record(actor, lab, link.id, what, { host: half.host.name, request: half.link }, null, message);
+        this.log.warn({ linkId: link.id, host: half.host.name, error: message }, 'creating a link failed');
+        const undoProblem = await this.#undo(link, made, lab, actor);
+        return markLinkFailed(this.db, link.id, undoProblem ? `${message}. ${undoProblem}` : message, actor);
+      }
+    }
+    this.log.info({ linkId: link.id, kind: link.kind, hosts: halves.map((half) => half.host.name) }, 'link created');
+    return markLinkUp(this.db, link.id, actor);
+  }
+
+  /** Deletes the halves already made, last first; returns what could not be undone, or undefined. */
+  async #undo(link: LinkRecord, made: HalfRequest[], lab: LabRef, actor: ActorInput): Promise<string | undefined> {
+    const problems: string[] = [];
+    for (const half of [...made].reverse()) {
+      const what = `undo ${describeHalf(link, half)}`;
+      try {
+        await this.agents.call(half.host, what, AGENT_TIMEOUTS.change, (client, signal) => client.delete.mutate({ interfaces: [half.undo] }, { signal }));
+        await this.#record(actor, lab, link.id, what, { host: half.host.name, interface: half.undo }, null);
+      } catch (error) {
+        const message = messageOf(error);
+        await this.#record(actor, lab, link.id, what, { host: half.host.name, interface: half.undo }, null, message);
+        problems.push(`${describeNode(half.undo.node)}/${half.undo.ifname} on host ${quote(half.host.name)} was made and could not be deleted again (${message}); delete the link to retry`);
+      }
+    }
+    return problems.length > 0 ? problems.join('; ') : undefined;
+  }
+
+  /**
+   * Removes the interfaces of `links` from their hosts: one fresh inventory and one batch delete
+   * per host. Only interfaces that carry the link's tag are deleted, so a failed link never
+   * takes an interface of the same name that something else made. An interface that is already
+   * gone counts as removed.
+   */
+  async remove(links: LinkRecord[], lab: LabRef, actor: ActorInput): Promise<RemovalFailures> {
+    const failures: RemovalFailures = new Map();
+    const hosts = await this.linkHosts();
+    const endsByHost = new Map<string, { link: LinkRecord; end: EndpointRecord }[]>();
+    for (const link of links) {
+      for (const end of link.b === undefined ? [link.a] : [link.a, link.b]) {
+        endsByHost.set(end.hostId, [...(endsByHost.get(end.hostId) ?? []), { link, end }]);
+      }
+    }
+
+    await Promise.all(
+      [...endsByHost].map(async ([hostId, ends]) => {
+        const host = hosts.get(hostId);
+        if (!host) return;
+        const linkIds = [...new Set(ends.map(({ link }) => link.id))];
+        const subject = linkIds.length === 1 ? `link ${linkIds[0]}` : `${linkIds.length} links of lab ${quote(lab.name)}`;
+        const what = `delete ${subject} on host ${quote(host.name)}`;
+        try {
+          const inventory = await this.agents.call(host, `inventory before ${what}`, AGENT_TIMEOUTS.inventory, (client, signal) => client.inventory.query(undefined, { signal }));
+          const { refs, skipped } = interfacesToDelete(inventory, ends);
+          if (refs.length > 0) {
+            await this.agents.call(host, what, AGENT_TIMEOUTS.change, (client, signal) => client.applyBatch.mutate({ delete: refs, options: {} }, { signal }));
+          }
+          await this.#record(actor, lab, linkIds.length === 1 ? linkIds[0]! : null, what, { host: host.name, interfaces: refs, leftAlone: skipped }, null);
+        } catch (error) {
+          const message = messageOf(error);
+          for (const id of linkIds) failures.set(id, message);
+          await this.#record(actor, lab, linkIds.length === 1 ? linkIds[0]! : null, what, { host: host.name }, null, message);
+          this.log.warn({ linkIds, host: host.name, error: message }, 'removing links from a host failed');
+        }
+      }),
+    );
+    return failures;
+  }
+
+  /** Appends one agent call to the history: what was asked of which host, and how it went. */
+  async #record(actor: ActorInput, lab: LabRef, linkId: string | null, what: string, request: unknown, result: unknown, error?: string): Promise<void> {
+    await appendHistory(this.db, {
+      actor,
+      action: 'agent.call',
+      summary: error === undefined ? what : `${what} failed`,
+      labId: lab.id,
+      labName: lab.name,
+      linkId,
+      before: request,
+      after: result,
+      outcome: error === undefined ? 'ok' : 'failed',
+      error: error ?? null,
+    });
+  }
+}
+
+/**
+ * Picks the interfaces to delete on one host: each end that exists with the link's tag. A veth
+ * with both ends on the host needs one of them, since deleting one end removes its peer.
+ * Interfaces of the same name that carry another tag, or none, are left alone and listed.
+ */
+export function interfacesToDelete(inventory: Inventory, ends: { link: LinkRecord; end: EndpointRecord }[]): { refs: InterfaceRef[]; skipped: string[] } {
+  const refs: InterfaceRef[] = [];
+  const skipped: string[] = [];
+  const vethsTaken = new Set<string>();
+  for (const { link, end } of ends) {
+    if (link.kind === 'veth' && vethsTaken.has(link.id)) continue;
+    const found = findNamespace(inventory, end.node)?.interfaces.find((info) => info.name === end.ifname);
+    if (!found) continue;
+    if (found.linkId !== link.id) {
+      skipped.push(`${describeNode(end.node)}/${end.ifname} (${found.linkId ? `tag of link ${found.linkId}` : 'no koko tag'})`);
+      continue;
+    }
+    refs.push({ node: end.node, ifname: end.ifname });
+    if (link.kind === 'veth') vethsTaken.add(link.id);
+  }
+  return { refs, skipped };
+}

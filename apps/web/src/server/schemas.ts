@@ -1,0 +1,128 @@
+import { interfaceAddressSchema, interfaceNameSchema, mtuSchema, quote } from '@koko/core';
+import { agentTokenSchema, HISTORY_ACTIONS, HISTORY_OUTCOMES, hostNameSchema, labNameSchema, MAX_HISTORY_PAGE, underlayAddressSchema } from '@koko/db';
+import { z } from 'zod';
+
+// One zod schema per procedure input. Field rules come from @koko/core and @koko/db, so a value is
+// valid or not in the same way for the command, the agent and the dashboard.
+
+/** Most addresses one link end may take; more would not fit the dashboard's form anyway. */
+const MAX_ADDRESSES = 16;
+
+export const idSchema = z
+  .string({ error: (issue) => (issue.input === undefined ? 'id is missing' : 'id must be text') })
+  .min(1, { error: 'id is empty; pass the id from a list' })
+  .max(128, { error: 'id is longer than 128 characters; pass the id from a list' });
+
+export const hostIdInput = z.object({ id: idSchema });
+
+/** Where an agent listens: an http(s) base URL, or the path of its unix socket. */
+const agentAddressSchema = z.union(
+  [
+    z.strictObject({
+      url: z.url({ protocol: /^https?$/, error: (issue) => `agent URL ${quote(String(issue.input))} is invalid; give one such as http://127.0.0.1:7420` }),
+    }),
+    z.strictObject({
+      socketPath: z.string().startsWith('/', { error: (issue) => `socket path ${quote(String(issue.input))} must be absolute, such as /run/koko/agent.sock` }),
+    }),
+  ],
+  { error: 'agent needs either { url: "http://host:port" } or { socketPath: "/path/to/agent.sock" }' },
+);
+
+export const addHostInput = z.object({
+  name: hostNameSchema,
+  agent: agentAddressSchema,
+  token: agentTokenSchema,
+  /** Address other hosts' vxlan ends send to; defaults to the first global address the agent reports. */
+  underlay: underlayAddressSchema.optional(),
+});
+export type AddHostInput = z.output<typeof addHostInput>;
+
+export const updateHostInput = z.object({
+  id: idSchema,
+  agent: agentAddressSchema.optional(),
+  token: agentTokenSchema.optional(),
+  underlay: underlayAddressSchema.optional(),
+});
+export type UpdateHostInput = z.output<typeof updateHostInput>;
+
+export function agentUrlOf(agent: z.output<typeof agentAddressSchema>): string {
+  return 'url' in agent ? agent.url.replace(/\/+$/, '') : `unix:${agent.socketPath}`;
+}
+
+export const topologyInput = z.object({ labId: idSchema.optional() }).default({});
+
+const nodePick = z.object({ nodeId: idSchema });
+
+export const suggestInput = z.object({ labId: idSchema.optional(), a: nodePick, b: nodePick });
+export type SuggestInput = z.output<typeof suggestInput>;
+
+const connectEndpoint = z.object({
+  nodeId: idSchema,
+  ifname: interfaceNameSchema,
+  addresses: z.array(interfaceAddressSchema).max(MAX_ADDRESSES, { error: `give at most ${MAX_ADDRESSES} addresses per interface` }).default([]),
+});
+
+export const connectInput = z.object({
+  labId: idSchema.optional(),
+  a: connectEndpoint,
+  b: connectEndpoint,
+  mtu: mtuSchema.optional(),
+});
+export type ConnectInput = z.output<typeof connectInput>;
+
+export const deleteLinkInput = z.object({
+  id: idSchema,
+  /** Forget the link even when a host cannot remove its interfaces. */
+  force: z.boolean().default(false),
+});
+export type DeleteLinkInput = z.output<typeof deleteLinkInput>;
+
+export const linkIdInput = z.object({ id: idSchema });
+
+export const savePositionInput = z.object({ nodeId: idSchema, x: z.number(), y: z.number() });
+
+export const createLabInput = z.object({
+  name: labNameSchema,
+  description: z.string().max(1000, { error: 'lab description is longer than 1000 characters' }).optional(),
+});
+
+export const deleteLabInput = z.object({ id: idSchema, force: z.boolean().default(false) });
+
+export const exportLabInput = z.object({ id: idSchema, format: z.enum(['json', 'script'], { error: 'export format must be "json" or "script"' }).default('json') });
+
+export const importLabInput = z.object({
+  /** The exported file: its text, or the parsed object. */
+  json: z.union([z.string().min(1, { error: 'the lab file is empty' }), z.record(z.string(), z.unknown())], { error: 'json must be the lab file as text or as an object' }),
+  /** Name for the new lab instead of the one in the file. */
+  name: labNameSchema.optional(),
+  /** Create the links on the hosts right away (default), or only store them as pending. */
+  apply: z.boolean().default(true),
+});
+
+/** A time given as an ISO string or milliseconds since the epoch. */
+const timeSchema = z.union([z.iso.datetime({ offset: true }), z.number().int()], { error: 'give a time as an ISO string such as 2024-05-01T12:00:00Z, or milliseconds since the epoch' }).transform((value) => new Date(value));
+
+export const historyListInput = z
+  .object({
+    labId: idSchema.optional(),
+    linkId: idSchema.optional(),
+    /** Display name of the person who made the changes. */
+    actor: z.string().min(1).optional(),
+    action: z.enum(HISTORY_ACTIONS).optional(),
+    outcome: z.enum(HISTORY_OUTCOMES).optional(),
+    since: timeSchema.optional(),
+    until: timeSchema.optional(),
+    /** Entries older than this id: pass the last id of a page to get the next. */
+    beforeId: z.number().int().positive().optional(),
+    limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).default(100),
+  })
+  .default({ limit: 100 });
+
+export const historyEntryInput = z.object({ id: z.number().int().positive({ error: 'history entry id must be a positive whole number' }) });
+
+export const restoreInput = z.object({
+  /** The history entry whose "after" state the lab returns to. */
+  id: z.number().int().positive({ error: 'history entry id must be a positive whole number' }),
+  /** The lab to restore; defaults to the lab of the entry. */
+  labId: idSchema.optional(),
+});

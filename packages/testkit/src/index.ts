@@ -1,2 +1,4 @@
 export * from './lab';
 export * from './koko';
+export * from './agent-process';
+export * from './simulated-hosts';

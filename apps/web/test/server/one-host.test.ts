@@ -1,0 +1,242 @@
+import { Lab, mustRun } from '@koko/testkit';
+import { TRPCError } from '@trpc/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Controller } from '../../src/server/controller';
+import type { ControllerEvent } from '../../src/server/events';
+import { addHost, callerFor, nodeIn, openController, startAgentProcess, tempDir, waitFor, type AgentProcess, type Caller } from './helpers';
+
+// One simulated host: an agent inside netns h1, with two containers and a netns as nodes. The
+// controller follows the agent's change stream, as it does in production.
+
+const lab = new Lab('kct');
+const dir = tempDir('one-host');
+let agent: AgentProcess;
+let controller: Controller;
+let alice: Caller;
+let hostId: string;
+let c1: string;
+let c2: string;
+let c3: string;
+let n1: string;
+
+async function interfacesOf(container: string): Promise<{ ifname: string; ifalias?: string; addresses: string[] }[]> {
+  const links = await lab.linksOfPid(await lab.containerPid(container));
+  return links.map((link) => ({ ifname: link.ifname, ...(link.ifalias !== undefined && { ifalias: link.ifalias }), addresses: (link.addr_info ?? []).map((entry) => `${entry.local}/${entry.prefixlen}`) }));
+}
+
+async function topologyNode(kind: 'docker' | 'netns', name: string) {
+  return nodeIn(await alice.topology.get({}), hostId, kind, name);
+}
+
+async function expectTRPCError(promise: Promise<unknown>, code: TRPCError['code'], message: RegExp): Promise<TRPCError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(TRPCError);
+  const trpcError = error as TRPCError;
+  expect(trpcError.code).toBe(code);
+  expect(trpcError.message).toMatch(message);
+  return trpcError;
+}
+
+beforeAll(async () => {
+  const h1 = await lab.netns('h1');
+  [c1, c2, c3, n1] = await Promise.all([lab.container('c1'), lab.container('c2'), lab.container('c3'), lab.netns('n1')]);
+  agent = await startAgentProcess({ netns: h1, dir: dir.path + '/agent' });
+  controller = await openController(`${dir.path}/koko.db`, { followChanges: true });
+  alice = callerFor(controller, 'alice');
+  hostId = (await addHost(alice, 'h1', agent)).id;
+});
+
+afterAll(async () => {
+  await controller?.close();
+  await agent?.stop();
+  await lab.cleanup();
+  dir.remove();
+});
+
+describe('hosts', () => {
+  it('registers an agent and lists it online without the token', async () => {
+    const hosts = await alice.hosts.list();
+    expect(hosts).toHaveLength(1);
+    expect(hosts[0]!.status).toBe('online');
+    expect(hosts[0]!.agentUrl).toBe(agent.address);
+    expect(JSON.stringify(hosts)).not.toContain(agent.token);
+    const history = await alice.history.list({ action: 'host.register' });
+    expect(history[0]!.actor.name).toBe('alice');
+    expect(JSON.stringify(await alice.history.get({ id: history[0]!.id }))).not.toContain(agent.token);
+  });
+
+  it('rejects a wrong token and names the fix', async () => {
+    await expectTRPCError(alice.hosts.add({ name: 'wrong', agent: { socketPath: agent.socketPath }, token: 'x'.repeat(40) }), 'BAD_REQUEST', /rejected koko's token; copy the token/);
+  });
+
+  it('rejects an agent that does not answer', async () => {
+    await expectTRPCError(alice.hosts.add({ name: 'nowhere', agent: { socketPath: `${dir.path}/missing.sock` }, token: agent.token }), 'BAD_REQUEST', /cannot reach the agent of host "nowhere".*ENOENT/);
+  });
+
+  it('rejects the same agent registered twice', async () => {
+    await expectTRPCError(alice.hosts.add({ name: 'again', agent: { socketPath: agent.socketPath }, token: agent.token }), 'CONFLICT', /already registered/);
+  });
+
+  it('rejects invalid input with the field and the fix', async () => {
+    await expectTRPCError(alice.hosts.add({ name: 'bad name', agent: { socketPath: agent.socketPath }, token: agent.token }), 'BAD_REQUEST', /host name "bad name" is invalid/);
+    await expectTRPCError(alice.hosts.add({ name: 'rel', agent: { socketPath: 'agent.sock' }, token: agent.token }), 'BAD_REQUEST', /must be absolute/);
+  });
+
+  it('lists containers and netns of the host as nodes', async () => {
+    const topology = await alice.topology.get({});
+    expect(nodeIn(topology, hostId, 'docker', c1).state).toBe('running');
+    expect(nodeIn(topology, hostId, 'netns', n1).present).toBe(true);
+  });
+});
+
+describe('links on one host', () => {
+  it('connects two containers with a veth that carries ping, then deletes it', async () => {
+    const [a, b] = await Promise.all([topologyNode('docker', c1), topologyNode('docker', c2)]);
+    const suggestion = await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id } });
+    expect(suggestion.kind).toBe('veth');
+    expect(suggestion.a.ifname).toBe('eth1');
+
+    const plans = await alice.links.plan({ a: { nodeId: a.id, ...suggestion.a }, b: { nodeId: b.id, ...suggestion.b } });
+    expect(plans).toHaveLength(1);
+    expect(plans[0]!.script).toContain('type veth');
+
+    const link = await alice.links.connect({ a: { nodeId: a.id, ...suggestion.a }, b: { nodeId: b.id, ...suggestion.b } });
+    expect(link.status).toBe('up');
+    expect(link.kind).toBe('veth');
+    expect(link.createdBy).toBe('alice');
+
+    const made = (await interfacesOf(c1)).find((entry) => entry.ifname === 'eth1');
+    expect(made?.ifalias).toBe(`koko:${link.id}`);
+    expect(made?.addresses).toContain(suggestion.a.addresses[0]);
+    expect(await lab.pingFromContainer(c1, suggestion.b.addresses[0]!.split('/')[0]!)).toBe(true);
+
+    const detail = await alice.links.get({ id: link.id });
+    expect(detail.stats.every((entry) => entry.error === null)).toBe(true);
+    expect(detail.stats[0]!.stats!.counters.rxPackets).toBeGreaterThan(0);
+
+    await alice.links.delete({ id: link.id });
+    expect((await interfacesOf(c1)).map((entry) => entry.ifname)).not.toContain('eth1');
+    expect((await interfacesOf(c2)).map((entry) => entry.ifname)).not.toContain('eth1');
+    await expectTRPCError(alice.links.get({ id: link.id }), 'NOT_FOUND', /does not exist/);
+
+    const steps = (await alice.history.list({ linkId: link.id })).map((entry) => `${entry.action}:${entry.outcome}`).reverse();
+    expect(steps).toEqual(['link.create:pending', 'agent.call:ok', 'link.status:ok', 'agent.call:ok', 'link.delete:ok']);
+  });
+
+  it('lets one of two concurrent connects to one interface name win', async () => {
+    const [a, b, n] = await Promise.all([topologyNode('docker', c1), topologyNode('docker', c2), topologyNode('netns', n1)]);
+    const results = await Promise.allSettled([
+      callerFor(controller, 'alice').links.connect({ a: { nodeId: a.id, ifname: 'eth5', addresses: ['10.55.0.1/30'] }, b: { nodeId: b.id, ifname: 'eth5', addresses: ['10.55.0.2/30'] } }),
+      callerFor(controller, 'bob').links.connect({ a: { nodeId: a.id, ifname: 'eth5', addresses: ['10.56.0.1/30'] }, b: { nodeId: n.id, ifname: 'eth5', addresses: ['10.56.0.2/30'] } }),
+    ]);
+    const won = results.filter((result) => result.status === 'fulfilled');
+    const lost = results.filter((result) => result.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    const error = (lost[0] as PromiseRejectedResult).reason as TRPCError;
+    expect(error.code).toBe('CONFLICT');
+    expect(error.message).toMatch(/interface "eth5" in container ".*-c1" on host "h1" is already used by link \w+ in lab "default"; pick another interface name/);
+    expect((won[0] as PromiseFulfilledResult<{ status: string }>).value.status).toBe('up');
+    expect((await interfacesOf(c1)).filter((entry) => entry.ifname === 'eth5')).toHaveLength(1);
+  });
+
+  it('leaves a failed link with the agent error and nothing half-made', async () => {
+    const [a, stopped] = await Promise.all([topologyNode('docker', c1), topologyNode('docker', c3)]);
+    await lab.stopContainer(c3);
+
+    const link = await alice.links.connect({ a: { nodeId: a.id, ifname: 'eth7', addresses: ['10.57.0.1/30'] }, b: { nodeId: stopped.id, ifname: 'eth7', addresses: ['10.57.0.2/30'] } });
+    expect(link.status).toBe('failed');
+    expect(link.lastError).toMatch(/container ".*-c3" is not running \(state: exited\); start it with: docker start/);
+    expect((await interfacesOf(c1)).map((entry) => entry.ifname)).not.toContain('eth7');
+
+    const steps = (await alice.history.list({ linkId: link.id })).map((entry) => `${entry.action}:${entry.outcome}`).reverse();
+    expect(steps).toEqual(['link.create:pending', 'agent.call:failed', 'link.status:failed']);
+
+    // Deleting the failed link leaves an interface of the same name that koko did not make.
+    await mustRun(['nsenter', `--net=/proc/${await lab.containerPid(c1)}/ns/net`, 'ip', 'link', 'add', 'eth7', 'type', 'veth', 'peer', 'name', 'eth7p']);
+    await alice.links.delete({ id: link.id });
+    expect((await interfacesOf(c1)).map((entry) => entry.ifname)).toContain('eth7');
+  });
+
+  it('marks a link drifted when its interface goes behind koko, and retry repairs it', async () => {
+    const [a, b] = await Promise.all([topologyNode('docker', c1), topologyNode('docker', c2)]);
+    const link = await alice.links.connect({ a: { nodeId: a.id, ifname: 'eth8', addresses: ['10.58.0.1/30'] }, b: { nodeId: b.id, ifname: 'eth8', addresses: ['10.58.0.2/30'] } });
+    expect(link.status).toBe('up');
+
+    await mustRun(['nsenter', `--net=/proc/${await lab.containerPid(c1)}/ns/net`, 'ip', 'link', 'del', 'eth8']);
+    // The agent's change stream makes the controller read the host again without a request.
+    const drifted = await waitFor('the link to drift', async () => {
+      const found = (await alice.links.list({})).find((entry) => entry.id === link.id);
+      return found?.status === 'drifted' ? found : undefined;
+    });
+    expect(drifted.lastError).toMatch(/interface "eth8" is missing from container ".*-c1" on host "h1"/);
+
+    const repaired = await alice.links.retry({ id: link.id });
+    expect(repaired.status).toBe('up');
+    expect(await lab.pingFromContainer(c1, '10.58.0.2')).toBe(true);
+  });
+
+  it('rejects bad interface names and addresses before storing anything', async () => {
+    const [a, b] = await Promise.all([topologyNode('docker', c1), topologyNode('docker', c2)]);
+    const before = (await alice.links.list({})).length;
+    await expectTRPCError(alice.links.connect({ a: { nodeId: a.id, ifname: 'eth 1', addresses: [] }, b: { nodeId: b.id, ifname: 'eth9', addresses: [] } }), 'BAD_REQUEST', /interface name "eth 1" contains a space.*field a.ifname/);
+    await expectTRPCError(alice.links.connect({ a: { nodeId: a.id, ifname: 'eth9', addresses: ['10.0.0.1'] }, b: { nodeId: b.id, ifname: 'eth9', addresses: [] } }), 'BAD_REQUEST', /address "10.0.0.1" has no prefix length/);
+    await expectTRPCError(alice.links.connect({ a: { nodeId: a.id, ifname: 'eth9' }, b: { nodeId: b.id, ifname: 'eth9' }, mtu: 20 }), 'BAD_REQUEST', /MTU 20 is out of range/);
+    await expectTRPCError(alice.links.connect({ a: { nodeId: 'nope', ifname: 'eth9' }, b: { nodeId: b.id, ifname: 'eth9' } }), 'NOT_FOUND', /node "nope" does not exist/);
+    expect(await alice.links.list({})).toHaveLength(before);
+  });
+});
+
+describe('live changes', () => {
+  it('pushes an event to a subscriber within a second of a change on the host', async () => {
+    const events: ControllerEvent[] = [];
+    const stream = await alice.changes();
+    const iterator = stream[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toMatchObject({ type: 'ready' });
+
+    const started = Date.now();
+    const extra = await lab.netns('live');
+    for (;;) {
+      const next = await Promise.race([iterator.next(), new Promise<null>((resolve) => setTimeout(() => resolve(null), 3000))]);
+      if (next === null || next.done) break;
+      events.push(next.value);
+      if (next.value.type === 'topology' && next.value.changed.includes('nodes')) break;
+    }
+    const elapsed = Date.now() - started;
+    await iterator.return?.();
+
+    expect(events.some((event) => event.type === 'topology' && event.changed.includes('nodes') && event.hostIds.includes(hostId))).toBe(true);
+    expect(elapsed).toBeLessThan(1500);
+    expect(nodeIn(await alice.topology.get({}), hostId, 'netns', extra).present).toBe(true);
+  });
+});
+
+describe('an agent that stops answering', () => {
+  it('turns the host offline and its links unknown, keeps everything, and reconciles on return', async () => {
+    const [a, b] = await Promise.all([topologyNode('docker', c1), topologyNode('docker', c2)]);
+    const link = await alice.links.connect({ a: { nodeId: a.id, ifname: 'eth10', addresses: ['10.60.0.1/30'] }, b: { nodeId: b.id, ifname: 'eth10', addresses: ['10.60.0.2/30'] } });
+    const linkCount = (await alice.links.list({})).length;
+
+    await agent.stop();
+    const offline = await alice.hosts.refresh({ id: hostId });
+    expect(offline.status).toBe('offline');
+    expect(offline.lastError).toMatch(/cannot reach the agent of host "h1"/);
+    const topology = await alice.topology.get({});
+    expect(topology.links.find((entry) => entry.id === link.id)).toMatchObject({ status: 'unknown', storedStatus: 'up' });
+    expect(nodeIn(topology, hostId, 'docker', c1).state).toBe('unknown');
+    expect(topology.links).toHaveLength(linkCount);
+    await expectTRPCError(alice.links.connect({ a: { nodeId: a.id, ifname: 'eth11' }, b: { nodeId: b.id, ifname: 'eth11' } }), 'PRECONDITION_FAILED', /host "h1" is not online, so nothing was changed/);
+
+    // The interface goes while nobody watches; the returning host's inventory shows it.
+    await mustRun(['nsenter', `--net=/proc/${await lab.containerPid(c1)}/ns/net`, 'ip', 'link', 'del', 'eth10']);
+    agent = await startAgentProcess({ netns: `${lab.prefix}-h1`, dir: dir.path + '/agent' });
+    const online = await alice.hosts.refresh({ id: hostId });
+    expect(online.status).toBe('online');
+    const after = (await alice.links.list({})).find((entry) => entry.id === link.id);
+    expect(after?.status).toBe('drifted');
+    expect(await alice.links.list({})).toHaveLength(linkCount);
+  });
+});

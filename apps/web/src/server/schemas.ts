@@ -99,8 +99,18 @@ export const importLabInput = z.object({
   apply: z.boolean().default(true),
 });
 
+const TIME_HINT = 'give a time as an ISO string such as 2024-05-01T12:00:00Z, or milliseconds since the epoch';
+
 /** A time given as an ISO string or milliseconds since the epoch. */
-const timeSchema = z.union([z.iso.datetime({ offset: true }), z.number().int()], { error: 'give a time as an ISO string such as 2024-05-01T12:00:00Z, or milliseconds since the epoch' }).transform((value) => new Date(value));
+const timeSchema = z
+  .union(
+    [
+      z.iso.datetime({ offset: true, error: (issue) => `time ${quote(String(issue.input))} is invalid; ${TIME_HINT}` }),
+      z.number({ error: (issue) => `time ${quote(String(issue.input))} is invalid; ${TIME_HINT}` }).int(),
+    ],
+    { error: (issue) => `time ${quote(String(issue.input))} is invalid; ${TIME_HINT}` },
+  )
+  .transform((value) => new Date(value));
 
 export const historyListInput = z
   .object({

@@ -1,0 +1,64 @@
+import { Lab, linkNames } from '@koko/testkit';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Controller } from '../../src/server/controller';
+import { addHost, callerFor, nodeIn, openController, startAgentProcess, tempDir, type AgentProcess } from './helpers';
+
+// A controller makes links, positions and history, then stops; a new controller over the same
+// SQLite file must find all of it, and the agents' links keep working throughout.
+
+const lab = new Lab('kct');
+const dir = tempDir('restart');
+const file = `${dir.path}/koko.db`;
+let agent: AgentProcess;
+let controller: Controller | undefined;
+let n1: string;
+let n2: string;
+
+beforeAll(async () => {
+  const h = await lab.netns('h');
+  [n1, n2] = await Promise.all([lab.netns('n1'), lab.netns('n2')]);
+  agent = await startAgentProcess({ netns: h });
+});
+
+afterAll(async () => {
+  await controller?.close();
+  await agent?.stop();
+  await lab.cleanup();
+  dir.remove();
+});
+
+it('loses nothing across a controller restart', async () => {
+  controller = await openController(file);
+  const alice = callerFor(controller, 'alice');
+  const host = await addHost(alice, 'h', agent);
+  const team = await alice.labs.create({ name: 'kct keep' });
+  let topology = await alice.topology.get({});
+  const [id1, id2] = [nodeIn(topology, host.id, 'netns', n1).id, nodeIn(topology, host.id, 'netns', n2).id];
+  const link = await alice.links.connect({ labId: team.id, a: { nodeId: id1, ifname: 'e1', addresses: ['10.221.0.1/30'] }, b: { nodeId: id2, ifname: 'e1', addresses: ['10.221.0.2/30'] } });
+  const failed = await alice.links.connect({ labId: team.id, a: { nodeId: id1, ifname: 'lo', addresses: [] }, b: { nodeId: id2, ifname: 'e9', addresses: [] } });
+  await alice.nodes.savePosition({ nodeId: id1, x: 120, y: -40 });
+  expect(failed.status).toBe('failed');
+
+  topology = await alice.topology.get({ labId: team.id });
+  const history = await alice.history.list({ limit: 1000 });
+  const labs = await alice.labs.list();
+  await controller.close();
+
+  controller = await openController(file);
+  const again = callerFor(controller, 'alice');
+  expect((await again.hosts.refresh({ id: host.id })).status).toBe('online');
+  const after = await again.topology.get({ labId: team.id });
+
+  expect(after.links).toEqual(topology.links);
+  expect(after.links.find((entry) => entry.id === link.id)?.status).toBe('up');
+  expect(after.links.find((entry) => entry.id === failed.id)?.lastError).toBe(failed.lastError);
+  expect(nodeIn(after, host.id, 'netns', n1).position).toEqual({ x: 120, y: -40 });
+  expect(await again.history.list({ limit: 1000 })).toEqual(history);
+  expect(await again.labs.list()).toEqual(labs);
+  expect((await again.hosts.list()).map((entry) => [entry.id, entry.name, entry.agentUrl, entry.underlay])).toEqual([[host.id, 'h', agent.address, null]]);
+  expect(await lab.ping(n1, '10.221.0.2')).toBe(true);
+
+  // The new controller changes what the old one made.
+  await again.links.delete({ id: link.id });
+  expect(await linkNames(n1)).toEqual(['lo']);
+});

@@ -31,7 +31,10 @@ function rangedInteger(what: string, min: number, max: number) {
       error: (issue) =>
         issue.input === undefined ? `${what} is missing` : `${what} ${quote(String(issue.input))} is not a number; use a whole number from ${min} to ${max}`,
     })
-    .refine((value) => Number.isInteger(value) && value >= min && value <= max, {
+    .refine((value) => Number.isInteger(value), {
+      error: (issue) => `${what} ${String(issue.input)} is not a whole number; use a whole number from ${min} to ${max}`,
+    })
+    .refine((value) => value >= min && value <= max, {
       error: (issue) => `${what} ${String(issue.input)} is out of range; use a whole number from ${min} to ${max}`,
     });
 }
@@ -81,11 +84,11 @@ export const remoteAddressSchema = z.string().transform((value, context) => {
 
 
 export const nodeRefSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('docker'), container: containerRefSchema }),
-  z.object({ kind: z.literal('netns'), name: netnsNameSchema }),
-  z.object({ kind: z.literal('pid'), pid: pidSchema }),
-  z.object({ kind: z.literal('path'), path: netnsPathSchema }),
-  z.object({ kind: z.literal('current') }),
+  z.strictObject({ kind: z.literal('docker'), container: containerRefSchema }),
+  z.strictObject({ kind: z.literal('netns'), name: netnsNameSchema }),
+  z.strictObject({ kind: z.literal('pid'), pid: pidSchema }),
+  z.strictObject({ kind: z.literal('path'), path: netnsPathSchema }),
+  z.strictObject({ kind: z.literal('current') }),
 ]);
 export type NodeRef = z.infer<typeof nodeRefSchema>;
 export type NodeKind = NodeRef['kind'];
@@ -93,14 +96,14 @@ export type NodeKind = NodeRef['kind'];
 export const MIRROR_DIRECTIONS = ['ingress', 'egress', 'both'] as const;
 
 /** Copies the traffic of `source`, an interface in the endpoint's namespace, onto the new interface. */
-export const mirrorSchema = z.object({
+export const mirrorSchema = z.strictObject({
   direction: z.enum(MIRROR_DIRECTIONS, { error: (issue) => `mirror direction ${quote(String(issue.input))} is invalid; use ingress, egress or both` }),
   source: interfaceNameSchema,
 });
 export type Mirror = z.infer<typeof mirrorSchema>;
 
 export const endpointSchema = z
-  .object({
+  .strictObject({
     node: nodeRefSchema,
     ifname: interfaceNameSchema,
     addresses: z.array(interfaceAddressSchema).default([]),
@@ -145,7 +148,7 @@ const linkCommon = {
 };
 
 export const vethLinkSchema = z
-  .object({ kind: z.literal('veth'), a: endpointSchema, b: endpointSchema, ...linkCommon })
+  .strictObject({ kind: z.literal('veth'), a: endpointSchema, b: endpointSchema, ...linkCommon })
   .superRefine((link, context) => {
     if (sameNodeRef(link.a.node, link.b.node) && link.a.ifname === link.b.ifname) {
       context.addIssue({
@@ -156,7 +159,7 @@ export const vethLinkSchema = z
     }
   });
 
-export const vxlanLinkSchema = z.object({
+export const vxlanLinkSchema = z.strictObject({
   kind: z.literal('vxlan'),
   endpoint: endpointSchema,
   parent: interfaceNameSchema,
@@ -166,7 +169,7 @@ export const vxlanLinkSchema = z.object({
   ...linkCommon,
 });
 
-export const vlanLinkSchema = z.object({
+export const vlanLinkSchema = z.strictObject({
   kind: z.literal('vlan'),
   endpoint: endpointSchema,
   parent: interfaceNameSchema,
@@ -174,12 +177,15 @@ export const vlanLinkSchema = z.object({
   ...linkCommon,
 });
 
-export const macvlanLinkSchema = z.object({
+export const macvlanLinkSchema = z.strictObject({
   kind: z.literal('macvlan'),
   endpoint: endpointSchema,
   parent: interfaceNameSchema,
   mode: z.enum(MACVLAN_MODES, {
-    error: (issue) => `macvlan mode ${quote(String(issue.input))} is invalid; use one of ${MACVLAN_MODES.join(', ')}`,
+    error: (issue) =>
+      issue.input === undefined
+        ? `macvlan mode is missing; use one of ${MACVLAN_MODES.join(', ')}`
+        : `macvlan mode ${quote(String(issue.input))} is invalid; use one of ${MACVLAN_MODES.join(', ')}`,
   }),
   ...linkCommon,
 });
@@ -196,10 +202,10 @@ export type MacvlanLink = z.infer<typeof macvlanLinkSchema>;
 export type ParentLink = VxlanLink | VlanLink | MacvlanLink;
 
 /** Names one interface to delete: the node that owns it and its name. */
-export const interfaceRefSchema = z.object({ node: nodeRefSchema, ifname: interfaceNameSchema });
+export const interfaceRefSchema = z.strictObject({ node: nodeRefSchema, ifname: interfaceNameSchema });
 export type InterfaceRef = z.infer<typeof interfaceRefSchema>;
 
-export const createOptionsSchema = z.object({
+export const createOptionsSchema = z.strictObject({
   /** Interface group for every interface made, so a whole lab goes with one `ip link del group N`. */
   group: groupSchema.optional(),
 });

@@ -59,11 +59,24 @@ describe('ranged numbers', () => {
     ['PID', pidSchema, 0, 'from 1 to 4194304'],
     ['PID', pidSchema, -1, 'from 1 to 4194304'],
     ['PID', pidSchema, 99_999_999, 'from 1 to 4194304'],
-    ['VNI', vniSchema, 1.5, 'from 1 to 16777215'],
   ])('rejects %s %d', (what, schema, value, range) => {
     const error = rejection(schema, value);
     expect(error.code).toBe('invalid');
     expect(error.message).toBe(`${what} ${value} is out of range; use a whole number ${range}`);
+  });
+
+  it('rejects a VNI that is not whole', () => {
+    expect(rejection(vniSchema, 1.5).message).toBe('VNI 1.5 is not a whole number; use a whole number from 1 to 16777215');
+  });
+
+  it('rejects unknown fields in a link', () => {
+    const link = { kind: 'veth', a: { node: { kind: 'netns', name: 'a' }, ifname: 'e1', adresses: ['10.0.0.1/24'] }, b: { node: { kind: 'netns', name: 'b' }, ifname: 'e1' } };
+    expect(linkRequestSchema.safeParse(link).success).toBe(false);
+  });
+
+  it('rejects a missing macvlan mode', () => {
+    const error = rejection(linkRequestSchema, { kind: 'macvlan', parent: 'eth0', endpoint: { node: { kind: 'netns', name: 'a' }, ifname: 'm0' } });
+    expect(error.message).toContain('macvlan mode is missing; use one of default, private');
   });
 
   it('rejects a VNI that is not a number', () => {

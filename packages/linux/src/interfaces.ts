@@ -45,6 +45,17 @@ export interface InterfaceInfo {
   counters: { rxBytes: number; rxPackets: number; txBytes: number; txPackets: number; rxDropped: number; txDropped: number };
 }
 
+/**
+ * Returns the driver parameters of a link. `ip` names a vxlan's parent (`link`) by looking its
+ * ifindex up in the namespace being read, which is the wrong one when the parent lives in another
+ * namespace (`link_netnsid` set), so that name is dropped there.
+ */
+function driverParameters(link: IpJsonLink): Record<string, unknown> {
+  const parameters = { ...(link.linkinfo?.info_data ?? {}) };
+  if (link.link_netnsid !== undefined) delete parameters.link;
+  return parameters;
+}
+
 export function toInterfaceInfo(link: IpJsonLink): InterfaceInfo {
   const flags = link.flags ?? [];
   return {
@@ -60,7 +71,7 @@ export function toInterfaceInfo(link: IpJsonLink): InterfaceInfo {
     linkId: linkIdFromTag(link.ifalias),
     linkIndex: link.link_index,
     linkNetnsId: link.link_netnsid,
-    parameters: link.linkinfo?.info_data ?? {},
+    parameters: driverParameters(link),
     addresses: (link.addr_info ?? [])
       .filter((entry) => entry.family === 'inet' || entry.family === 'inet6')
       .map((entry) => ({

@@ -10,7 +10,7 @@ Usage:
   koko -D|-N|-P|-A <node>,<ifname>  or  -C <ifname>
                                                   delete an interface (a veth takes its peer)
 
-Endpoints (the comma form; the colon form c1:eth1:10.0.0.1/24 works too):
+Endpoints (the comma form; the colon form c1:eth1:10.0.0.1/24 and -x eth0:192.0.2.2:100 work too):
   -d <container>,<ifname>[,<address>/<prefix>...][,mirror:<dir>:<source>]   Docker container
   -n <netns>,<ifname>[,...]                       named namespace (ip netns list)
   -p <pid>,<ifname>[,...]                         namespace of a process
@@ -24,7 +24,7 @@ Options:
   --dry-run        print the exact commands, change nothing
   --json           print the result as JSON on standard output
   --mtu <bytes>    MTU of the new interfaces (68-65535)
-  --group <n>      put the new interfaces in interface group <n>
+  --group <n>      put the new interfaces in interface group <n> (1 or higher)
   --id <id>        link id to tag the interfaces with (default: random)
   -h, --help       show this help
   -v, --version    show the version

@@ -8,9 +8,10 @@ import { KokoError } from '@koko/core';
 /**
  * prisma/migrations at the top of the koko checkout.
  * NOTE: found from this source file's own location; a bundle that moves the file must pass
- * `migrationsDirectory` to openDatabase.
+ * `migrationsDirectory` to openDatabase. It is built with path.resolve rather than
+ * `new URL(relative, import.meta.url)`, which bundlers take for a file to copy into the bundle.
  */
-export const DEFAULT_MIGRATIONS_DIRECTORY = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
+export const DEFAULT_MIGRATIONS_DIRECTORY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../prisma/migrations');
 
 /**
  * The table in which Prisma Migrate records applied migrations (Prisma 6.19.3, SQLite). The

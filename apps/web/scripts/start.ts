@@ -131,7 +131,7 @@ async function buildWebApp(): Promise<void> {
   if (code !== '0') throw new Error(`next build failed (exit ${code}); fix the error above and run pnpm start again`);
 }
 
-/** Waits until the web server answers hosts.list. */
+/** Waits until the web server responds to hosts.list. */
 async function waitForWebServer(url: string, server: ChildProcess): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
@@ -144,7 +144,7 @@ async function waitForWebServer(url: string, server: ChildProcess): Promise<void
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`the web server did not answer at ${url} within ${START_TIMEOUT_MS / 1000} s`);
+  throw new Error(`the web server did not respond at ${url} within ${START_TIMEOUT_MS / 1000} s`);
 }
 
 /** How often the launcher checks that its parent still runs, in milliseconds. */
@@ -152,7 +152,7 @@ const PARENT_CHECK_MS = 1000;
 
 /**
  * Calls `onExit` once the parent process is gone. pnpm exits on SIGTERM without passing the
- * signal on, and this process would then keep both children running with nobody to stop them.
+ * signal on, and this process would otherwise keep both children running after it.
  */
 function watchParent(onExit: () => void): void {
   const parent = process.ppid;
@@ -164,10 +164,12 @@ function watchParent(onExit: () => void): void {
   timer.unref();
 }
 
-/** The URL to print and to check: a wildcard listen address is reached through loopback. */
+/** Returns the URL to print and the URL to check, which reaches a wildcard listen address through loopback. */
 function localUrl(host: string, port: number): { shown: string; check: string } {
   const bracketed = host.includes(':') ? `[${host}]` : host;
-  const checkHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : bracketed;
+  let checkHost = bracketed;
+  if (host === '0.0.0.0') checkHost = '127.0.0.1';
+  if (host === '::') checkHost = '[::1]';
   return { shown: `http://${bracketed}:${port}`, check: `http://${checkHost}:${port}` };
 }
 

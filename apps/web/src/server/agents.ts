@@ -3,10 +3,10 @@ import { KokoError, type KokoErrorCode, quote } from '@koko/core';
 import { getAgentCredentials, type KokoDatabase } from '@koko/db';
 import { TRPCClientError } from '@trpc/client';
 
-/** Why a call to an agent failed: no answer, the token was refused, no answer in time, or the agent refused the request. */
+/** Reason an agent call failed: no connection, a rejected token, a timeout, or an error the agent returned for the request. */
 export type AgentFailureKind = 'unreachable' | 'token-rejected' | 'timeout' | 'rejected';
 
-/** A failed agent call. Its message names the host and says what to do; `code` is the agent's category when it answered. */
+/** A failed agent call. Its message names the host and the fix; `code` is the agent's error category when it responded. */
 export class AgentCallError extends KokoError {
   constructor(
     readonly kind: AgentFailureKind,
@@ -56,7 +56,7 @@ function rootMessage(error: unknown): string {
 export function agentCallError(error: unknown, host: AgentHost, what: string, timedOut: boolean): AgentCallError {
   const where = `host ${quote(host.name)}`;
   if (timedOut) {
-    const message = `${what} on ${where} timed out; the agent at ${host.agentUrl} did not answer in time. Check that it runs and is not stuck`;
+    const message = `${what} on ${where} timed out; the agent at ${host.agentUrl} did not respond in time. Check that it runs and is not stuck`;
     return new AgentCallError('timeout', 'failed', message, 'timed out');
   }
   if (error instanceof TRPCClientError) {

@@ -3,7 +3,7 @@ import { describeNode, parseInterfaceAddress, quote } from '@koko/core';
 import type { EndpointRecord, LinkRecord } from '@koko/db';
 import { findContainer, findNamespace } from './inventory';
 
-/** What one host's inventory shows about one link end: as stored, different (with the reason), or nothing to judge by. */
+/** Verdict of one host's inventory on one link end: as stored, drifted (with the reason), or unknown. */
 export type EndVerdict = { state: 'ok' } | { state: 'drifted'; problem: string } | { state: 'unknown' };
 
 function canonicalAddress(text: string): string {
@@ -57,7 +57,7 @@ export interface InventorySnapshot {
   requestedAt: number;
 }
 
-/** What the inventories say about a stored link: every end as stored, some end drifted, or not enough to judge. */
+/** Verdict of the inventories on a stored link: every end as stored, some end drifted, or too little data to judge. */
 export type LinkVerdict = { state: 'ok' } | { state: 'drifted'; problem: string } | { state: 'unknown' };
 
 /**

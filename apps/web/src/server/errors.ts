@@ -3,7 +3,7 @@ import { formatIssues, isKokoError, type KokoErrorCode } from '@koko/core';
 import { TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 
-/** What a controller error carries besides tRPC's code, in `error.data` on the client. */
+/** Fields a controller error carries besides tRPC's code, in `error.data` on the client. */
 export interface ControllerErrorData {
   /** koko's error category, when the error came from koko's checks, the database or an agent. */
   kokoCode: KokoErrorCode | null;

@@ -1,6 +1,6 @@
 import { EventEmitter, on } from 'node:events';
 
-/** What part of the picture changed. `history` means new history entries; every change adds some. */
+/** Part of the picture that changed. `history` means new history entries, which every change adds. */
 export type ChangedPart = 'hosts' | 'nodes' | 'links' | 'labs' | 'history';
 
 /** An event the `changes` subscription sends to every open dashboard. */

@@ -28,7 +28,7 @@ function addressesOf(namespace: NamespaceInfo, ifname: string): string[] {
   return (info?.addresses ?? []).filter((entry) => entry.scope !== 'link').map((entry) => `${entry.address}/${entry.prefix}`);
 }
 
-/** The node a namespace stands for: a container's namespace is listed under the container's node. */
+/** Returns the node of a namespace, naming a container's namespace after its container. */
 function nodeOfNamespace(inventory: Inventory, namespace: NamespaceInfo): NodeRef {
   if (namespace.node.kind !== 'docker') return namespace.node;
   const container = inventory.containers.find((entry) => entry.namespaceKey === namespace.key);
@@ -57,6 +57,17 @@ export function foreignLinksOf(
     addresses: addressesOf(namespace, ifname),
   });
 
+  // The agent resolves a veth peer from one side only when it is ambiguous from the other, so
+  // each resolved end also names its peer's peer.
+  const reversePeers = new Map<string, { namespace: NamespaceInfo; ifname: string }>();
+  for (const namespace of inventory.namespaces) {
+    for (const info of namespace.interfaces) {
+      if (info.kind === 'veth' && info.peer?.namespaceKey !== undefined && info.peer.ifname !== undefined) {
+        reversePeers.set(`${info.peer.namespaceKey}/${info.peer.ifname}`, { namespace, ifname: info.name });
+      }
+    }
+  }
+
   for (const namespace of inventory.namespaces) {
     for (const info of namespace.interfaces) {
       if (info.kind !== 'veth' && info.kind !== 'vxlan') continue;
@@ -73,10 +84,11 @@ export function foreignLinksOf(
       }
 
       const peerNamespace = info.peer?.namespaceKey === undefined ? undefined : byKey.get(info.peer.namespaceKey);
+      const peer = peerNamespace && info.peer?.ifname ? { namespace: peerNamespace, ifname: info.peer.ifname } : reversePeers.get(here);
       const ends = [endpoint(namespace, info.name)];
-      if (peerNamespace && info.peer?.ifname) {
-        seen.add(`${peerNamespace.key}/${info.peer.ifname}`);
-        ends.push(endpoint(peerNamespace, info.peer.ifname));
+      if (peer) {
+        seen.add(`${peer.namespace.key}/${peer.ifname}`);
+        ends.push(endpoint(peer.namespace, peer.ifname));
       }
       links.push({ id: `${hostId}/${here}`, kind: 'veth', tag: info.linkId ?? null, vni: null, remote: null, endpoints: ends });
     }

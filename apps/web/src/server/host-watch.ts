@@ -72,7 +72,7 @@ export class HostWatch {
     this.#stream = client.changes.subscribe(undefined, {
       onData: () => this.schedule(CHANGE_DEBOUNCE_MS),
       onError: (error) => {
-        this.log.warn({ hostId: this.hostId, error: String(error) }, 'the agent change stream failed; polling until the host answers again');
+        this.log.warn({ hostId: this.hostId, error: String(error) }, 'the agent change stream failed; polling until the host responds again');
         this.#stream = undefined;
         this.schedule(0);
       },

@@ -21,7 +21,11 @@ import { nodeObservationsOf } from './inventory';
 import type { Logger } from './log';
 import type { HostStatusView, HostView, UnderlayCandidate } from './views';
 
-/** What the controller last learned from a host's agent. Kept in memory; the database keeps status and last contact. */
+/**
+ * State the controller last read from a host's agent, kept in memory; the database keeps status and
+ * last contact. NOTE: the database has no token-rejected status, so it stores offline with the
+ * error, and the view shows token-rejected only once this process has read the host.
+ */
 interface HostLive {
   status: HostStatusView;
   lastError: string | null;
@@ -111,12 +115,12 @@ export class HostService {
     };
   }
 
-  /** Hosts whose agent answered the last read. */
+  /** Returns the hosts whose agent responded to the last read. */
   onlineHostIds(): Set<string> {
     return new Set([...this.#live].filter(([, live]) => live.status === 'online').map(([id]) => id));
   }
 
-  /** The latest inventory of each online host. */
+  /** Returns the latest inventory of each online host. */
   snapshots(): Map<string, InventorySnapshot> {
     const result = new Map<string, InventorySnapshot>();
     for (const [id, live] of this.#live) if (live.status === 'online' && live.snapshot) result.set(id, live.snapshot);
@@ -124,7 +128,7 @@ export class HostService {
   }
 
   /**
-   * Registers a host after checking that its agent answers with this token. The host is read once
+   * Registers a host after checking that its agent accepts this token. The host is read once
    * before this returns, so it comes back online with its nodes.
    */
   async add(input: { name: string; agentUrl: string; token: string; underlay?: string }, actor: ActorInput): Promise<HostView> {
@@ -198,7 +202,7 @@ export class HostService {
       host = await getHost(this.db, hostId);
     }
     const info = this.#live.get(hostId)?.info;
-    if (!info) throw new KokoError('failed', `host ${quote(host.name)} has not answered yet (${this.#live.get(hostId)?.lastError ?? 'no reply'}); a vxlan needs its underlay interface`);
+    if (!info) throw new KokoError('failed', `host ${quote(host.name)} has not responded yet (${this.#live.get(hostId)?.lastError ?? 'no reply'}); a vxlan needs its underlay interface`);
     if (host.underlay === null) {
       throw new KokoError('invalid', `host ${quote(host.name)} has no underlay address, which a vxlan to it needs; give its agent's namespace a global address, or set one with hosts.update`);
     }

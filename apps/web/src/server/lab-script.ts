@@ -8,7 +8,7 @@ export function shellQuote(word: string): string {
   return PLAIN_WORD.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The koko option and first field that name a node: `-d r1`, `-n lab`, `-c` (no field). */
+/** Returns the koko option and first field that name a node: `-d r1`, `-n lab`, `-c` (no field). */
 function nodeOption(node: NodeRef): [string, string | undefined] {
   switch (node.kind) {
     case 'docker':
@@ -24,7 +24,7 @@ function nodeOption(node: NodeRef): [string, string | undefined] {
   }
 }
 
-/** One endpoint in koko's comma form: `-d r1,eth1,192.0.2.1/30`. */
+/** Writes one endpoint in koko's comma form: `-d r1,eth1,192.0.2.1/30`. */
 function endpointWords(end: EndpointSpec): string[] {
   const [option, node] = nodeOption(end.node);
   const fields = [...(node === undefined ? [] : [node]), end.ifname, ...end.addresses];
@@ -32,7 +32,7 @@ function endpointWords(end: EndpointSpec): string[] {
   return [option, fields.join(',')];
 }
 
-/** The koko command that makes one end of `link` on the host of `end`, or the whole veth. */
+/** Writes the koko command that makes one end of `link` on the host of `end`, or the whole veth. */
 function commandFor(link: LinkSpec, end: EndpointSpec, group: number, remoteOf: (host: string) => string): string {
   const words = [...endpointWords(end)];
   switch (link.kind) {

@@ -89,7 +89,7 @@ export class LabService {
     return { id: lab.id, name: lab.name, group: lab.group };
   }
 
-  /** The first address pair of the default pool, for suggestions before any lab exists. */
+  /** Returns the first address pair of the default pool, for suggestions before any lab exists. */
   defaultPoolPair(): [string, string] {
     return firstFreePair(parseAddressPool(DEFAULT_IPV4_POOL, DEFAULT_IPV4_PAIR_PREFIX, 4), [])!;
   }
@@ -112,9 +112,9 @@ export class LabService {
   }
 
   /**
-   * Deletes a lab: one batch delete per host removes its interfaces, then the database forgets the
-   * lab and its links. When a host cannot remove its part, nothing is forgotten, unless `force`
-   * asks to forget the lab anyway and leave those interfaces.
+   * Deletes a lab: one batch delete per host removes its interfaces, then the lab and its links are
+   * deleted from the database. When a host cannot remove its part, the database keeps everything,
+   * unless `force` is set: then the lab is deleted anyway and those interfaces stay.
    */
   async delete(input: { id: string; force?: boolean }, actor: ActorInput): Promise<LabView> {
     const view = await this.view(input.id);

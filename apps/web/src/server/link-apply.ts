@@ -163,6 +163,8 @@ export function interfacesToDelete(inventory: Inventory, ends: { link: LinkRecor
   const vethsTaken = new Set<string>();
   for (const { link, end } of ends) {
     if (link.kind === 'veth' && vethsTaken.has(link.id)) continue;
+    // NOTE: inventories list only the agent's namespace, named netns and containers, so an end in a
+    // pid or path node (possible only through import) counts as gone and its interface stays.
     const found = findNamespace(inventory, end.node)?.interfaces.find((info) => info.name === end.ifname);
     if (!found) continue;
     if (found.linkId !== link.id) {

@@ -7,7 +7,7 @@ export interface LinkHost extends AgentHost {
   underlay: string | null;
 }
 
-/** What one agent does for a link: the request it creates, and the interface that removes it again. */
+/** One agent's part of a link: the request that creates it, and the interface whose deletion removes it again. */
 export interface HalfRequest {
   host: AgentHost;
   link: LinkRequest;
@@ -32,7 +32,7 @@ function parentOf(link: LinkRecord, end: EndpointRecord): string {
   return end.parent;
 }
 
-/** The remote a vxlan end on `from` sends to: the underlay address of the host of the other end. */
+/** Returns the remote of a vxlan end on `from`: the underlay address of the host of the other end. */
 function remoteFor(hosts: Map<string, LinkHost>, from: EndpointRecord, to: EndpointRecord): string {
   const remote = hostOf(hosts, to).underlay;
   if (remote === null) {

@@ -130,12 +130,12 @@ export class LinkService {
     };
   }
 
-  /** Rejects a change on a host whose agent did not answer its last read, before anything is stored. */
+  /** Rejects a change on a host whose agent failed its last read, before anything is stored. */
   #requireReachable(nodes: NodeRecord[]): void {
     const online = this.hosts.onlineHostIds();
     for (const node of nodes) {
       if (online.has(node.hostId)) continue;
-      throw new KokoError('unsupported', `host ${quote(node.hostName)} is not online, so nothing was changed; check its agent in the host list and try again once it answers`);
+      throw new KokoError('unsupported', `host ${quote(node.hostName)} is not online, so nothing was changed; check its agent in the host list and try again once it responds`);
     }
   }
 
@@ -183,7 +183,7 @@ export class LinkService {
 
   /**
    * Deletes a link from its hosts, then from the database. When a host cannot remove its end,
-   * the link stays stored, unless `force` asks to forget it anyway.
+   * the link stays stored, unless `force` is set: then it is deleted from the database anyway.
    */
   async delete(input: DeleteLinkInput, actor: ActorInput): Promise<LinkView> {
     return this.busy.run([input.id], 'delete', async () => {
@@ -266,10 +266,10 @@ export class LinkService {
   }
 
   /**
-   * Compares the links of a host with the latest inventories after the host was read: an up link
-   * whose interface is gone or changed turns drifted, a drifted one that is whole again turns up,
-   * and a pending link that no request is creating any more (the controller stopped halfway)
-   * turns up or failed. Links a request is changing are left alone.
+   * Compares the links of a host with the latest inventories after the host was read. An up link
+   * whose interface is gone or changed turns drifted, and a drifted one that is whole again turns
+   * up. A pending link that no request is creating any more, because the controller stopped
+   * halfway, turns up or failed. Links a request is changing are left alone.
    */
   async reconcile(hostId: string): Promise<void> {
     const links = await listLinks(this.db, { hostId });
@@ -295,7 +295,7 @@ export class LinkService {
   }
 }
 
-/** A stored-looking record of a link that is not stored, so a dry run can build the same agent requests as connect. */
+/** Builds a record for a link that is not stored, so a dry run makes the same agent requests as connect. */
 function previewRecord(draft: LinkDraftInput, nodeA: NodeRecord, nodeB: NodeRecord, vni: number | undefined, labId: string): LinkRecord {
   const now = new Date();
   const end = (side: NonNullable<LinkDraftInput['b']>, node: NodeRecord) => ({

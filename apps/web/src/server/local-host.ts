@@ -13,14 +13,14 @@ export function localHostName(machine = hostname()): string {
 
 export interface LocalHostResult {
   host: HostRecord;
-  /** What happened: registered now, token updated, or already registered as it is. */
+  /** Outcome: registered now, token updated, or already registered as it is. */
   action: 'registered' | 'token-updated' | 'unchanged';
 }
 
 /**
  * Registers the agent that `pnpm start` runs as this machine's host, unless a host with its
  * address exists. An existing host gets the current token, since deleting the token file makes
- * the agent write a new one. The agent must answer host info with the token first.
+ * the agent write a new one. The agent must accept the token for host info first.
  */
 export async function ensureLocalHost(db: KokoDatabase, agentUrl: string, token: string, name = localHostName()): Promise<LocalHostResult> {
   const info = await hostInfoOf(agentUrl, token, name);

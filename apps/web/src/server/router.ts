@@ -29,7 +29,7 @@ function actorOf(ctx: ControllerContext): ActorInput {
 const hostsRouter = router({
   /** Every registered host with its status; never the token. */
   list: publicProcedure.query(({ ctx }) => ctx.controller.hosts.list()),
-  /** Registers a host after checking its agent answers with the token. */
+  /** Registers a host after checking that its agent accepts the token. */
   add: publicProcedure.input(addHostInput).mutation(({ ctx, input }) =>
     ctx.controller.hosts.add(
       { name: input.name, agentUrl: agentUrlOf(input.agent), token: input.token, ...(input.underlay !== undefined && { underlay: input.underlay }) },
@@ -109,7 +109,7 @@ const historyRouter = router({
   ),
   /** One entry with the state before and after it. */
   get: publicProcedure.input(historyEntryInput).query(({ ctx, input }) => ctx.controller.history.get(input.id)),
-  /** What restoring the lab to its state after this entry would add and remove. */
+  /** Lists the links that restoring the lab to its state after this entry would add and remove. */
   restorePreview: publicProcedure.input(restoreInput).query(({ ctx, input }) => ctx.controller.history.preview(input)),
   restore: publicProcedure.input(restoreInput).mutation(({ ctx, input }) => ctx.controller.history.restore(input, actorOf(ctx))),
 });

@@ -15,7 +15,7 @@ export const idSchema = z
 
 export const hostIdInput = z.object({ id: idSchema });
 
-/** Where an agent listens: an http(s) base URL, or the path of its unix socket. */
+/** Agent address: an http(s) base URL, or the path of its unix socket. */
 const agentAddressSchema = z.union(
   [
     z.strictObject({

@@ -2,7 +2,7 @@ import { initTRPC } from '@trpc/server';
 import type { Controller } from './controller';
 import { controllerErrorData, toTRPCError } from './errors';
 
-/** What every controller procedure receives: who is acting, for the history record, and the controller. */
+/** Context of every controller procedure: who is acting, for the history record, and the controller. */
 export interface ControllerContext {
   /** Display name from the `x-koko-user` header; `anonymous` when the header is missing. */
   actor: string;

@@ -1,8 +1,8 @@
 import { describeNode, type NodeRef } from '@koko/core';
 import { nodeKeyOf, type HistoryRecord, type LabSummary, type LabRecord, type LinkRecord, type NodeRecord } from '@koko/db';
 
-// What procedures return. Times are ISO strings: the endpoint uses no transformer, so a Date would
-// reach the browser as a string anyway, and the types say so.
+// Shapes the procedures return. Times are ISO strings, because the endpoint uses no transformer: a
+// Date would reach the browser as a string anyway, and these types match that.
 
 export type HostStatusView = 'online' | 'offline' | 'token-rejected' | 'unknown';
 
@@ -26,7 +26,7 @@ export interface HostView {
   /** Interface that carries the underlay address, once the agent reported it. */
   underlayInterface: string | null;
   underlayCandidates: UnderlayCandidate[];
-  /** From the agent's host info, once it answered. */
+  /** From the agent's host info, once the agent responded. */
   hostname: string | null;
   kernel: string | null;
   agentVersion: string | null;
@@ -40,7 +40,7 @@ export interface NodeView {
   kind: NodeRef['kind'];
   /** Container name, netns name, PID, namespace file, or "" for the host's own namespace. */
   name: string;
-  /** How messages name it: `container "r1"`, `netns "lab"`, `the current namespace`. */
+  /** Name used in messages: `container "r1"`, `netns "lab"`, `the current namespace`. */
   label: string;
   image: string | null;
   /** Docker's state for containers; `present` or `absent` for others; `unknown` while the host is not online. */
@@ -75,7 +75,7 @@ export interface LinkView {
   vni: number | null;
   port: number | null;
   mtu: number | null;
-  /** Display name of whoever created the link. */
+  /** Display name of the person who created the link. */
   createdBy: string;
   createdAt: string;
   statusChangedAt: string;

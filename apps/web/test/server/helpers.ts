@@ -8,7 +8,7 @@ import { controllerRouter } from '../../src/server/router';
 import type { Topology } from '../../src/server/topology';
 import type { NodeView } from '../../src/server/views';
 
-/** A temporary directory for one test file's database; `remove` deletes it. */
+/** Creates a temporary directory for one test file's database; `remove` deletes it. */
 export function tempDir(tag: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `kct-${tag}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Controller } from '../../src/server/controller';
 import { addHost, callerFor, nodeIn, openController, startAgentProcess, tempDir, type AgentProcess } from './helpers';
 
-// A controller makes links, positions and history, then stops; a new controller over the same
-// SQLite file must find all of it, and the agents' links keep working throughout.
+// A controller makes links, positions and history, then stops. A new controller over the same
+// SQLite file must find all of it, while the links keep working in the kernel.
 
 const lab = new Lab('kct');
 const dir = tempDir('restart');

@@ -51,13 +51,13 @@ afterAll(async () => {
 });
 
 describe('two hosts', () => {
-  it('reports each agent underlay address and interface', async () => {
+  it('reports each host underlay', async () => {
     const hosts = await alice.hosts.list();
     expect(hosts.find((host) => host.id === hostA)).toMatchObject({ underlay: '10.201.0.1', underlayInterface: 'under0' });
     expect(hosts.find((host) => host.id === hostB)).toMatchObject({ underlay: '10.201.0.2', underlayInterface: 'under0' });
   });
 
-  it('connects nodes on two hosts with a vxlan pair that carries ping', async () => {
+  it('vxlan pair carries ping across hosts', async () => {
     const ids = await nodeIds();
     const suggestion = await alice.links.suggest({ a: { nodeId: ids.a }, b: { nodeId: ids.b } });
     expect(suggestion.kind).toBe('vxlan');
@@ -87,7 +87,7 @@ describe('two hosts', () => {
     expect(await linkNames(nb)).not.toContain(suggestion.b.ifname);
   });
 
-  it('undoes the first half when the second host fails', async () => {
+  it('failed second half undoes the first', async () => {
     const ids = await nodeIds();
     await mustRun(['ip', '-n', nb, 'link', 'add', 'taken0', 'type', 'veth', 'peer', 'name', 'taken1']);
 
@@ -109,7 +109,7 @@ describe('two hosts', () => {
     expect(await linkNames(nb)).toContain('taken0');
   });
 
-  it('deletes a whole lab with one batch per host', async () => {
+  it('lab delete batches per host', async () => {
     const ids = await nodeIds();
     const team = await alice.labs.create({ name: 'kct team' });
     const vxlan = await alice.links.connect({ labId: team.id, a: { nodeId: ids.a, ifname: 'vx4', addresses: ['10.204.0.1/30'] }, b: { nodeId: ids.b, ifname: 'vx4', addresses: ['10.204.0.2/30'] } });
@@ -130,7 +130,7 @@ describe('two hosts', () => {
     expect(deletes.every((entry) => entry.outcome === 'ok')).toBe(true);
   });
 
-  it('exports a lab as JSON that imports back and as a script that koko runs', async () => {
+  it('lab export, script run, import', async () => {
     const ids = await nodeIds();
     const team = await alice.labs.create({ name: 'kct export' });
     const vxlan = await alice.links.connect({ labId: team.id, a: { nodeId: ids.a, ifname: 'vx6', addresses: ['10.206.0.1/30'] }, b: { nodeId: ids.b, ifname: 'vx6', addresses: ['10.206.0.2/30'] } });
@@ -169,7 +169,7 @@ describe('two hosts', () => {
     expect((await ipLinks(na)).find((entry) => entry.ifname === 'eth6')?.mtu).toBe(1400);
   });
 
-  it('rejects an import that is not a koko lab file', async () => {
+  it('rejects a file that is not a lab', async () => {
     await expect(alice.labs.import({ json: '{"format":"other"}' })).rejects.toThrow(/not a koko lab file/);
     await expect(alice.labs.import({ json: 'not json' })).rejects.toThrow(/the lab file is not valid JSON/);
   });

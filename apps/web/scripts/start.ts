@@ -124,9 +124,13 @@ async function startAgent(dataDir: string): Promise<{ child: ChildProcess; socke
   return { child, socketPath, token: readFileSync(tokenFile, 'utf8').trim(), logFile };
 }
 
-/** Runs `next build` in the web app, with its output on this terminal. */
+/** Lock file held around `next build`, so two builds (a start and an end-to-end run) never write one `.next` at once. */
+const BUILD_LOCK = '/tmp/koko-next-build.lock';
+
+/** Runs `next build` in the web app under the build lock (flock, from util-linux), with its output on this terminal. */
 async function buildWebApp(): Promise<void> {
-  const child = spawn(process.execPath, [require.resolve('next/dist/bin/next'), 'build'], { cwd: WEB_APP, stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
+  const argv = [BUILD_LOCK, process.execPath, require.resolve('next/dist/bin/next'), 'build'];
+  const child = spawn('flock', argv, { cwd: WEB_APP, stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
   const code = await exitOf(child);
   if (code !== '0') throw new Error(`next build failed (exit ${code}); fix the error above and run pnpm start again`);
 }

@@ -210,7 +210,8 @@ async function main(): Promise<void> {
     const db = await openDatabase({ url: settings.databaseUrl });
     try {
       const { host, action } = await ensureLocalHost(db, `unix:${started.socketPath}`, started.token);
-      say(`host ${JSON.stringify(host.name)} ${action === 'unchanged' ? 'is registered' : action === 'registered' ? 'registered' : 'registered; its token was updated'}`);
+      const outcome = { unchanged: 'is registered', registered: 'registered', 'token-updated': 'is registered; its token was updated' }[action];
+      say(`host ${JSON.stringify(host.name)} ${outcome} as this machine's agent`);
     } finally {
       await db.close();
     }

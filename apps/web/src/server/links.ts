@@ -16,6 +16,7 @@ import {
   SYSTEM_ACTOR,
   type ActorInput,
   type KokoDatabase,
+  type LabRecord,
   type LinkDraftInput,
   type LinkRecord,
   type NodeRecord,
@@ -50,6 +51,12 @@ export interface HostPlan {
   plan: PlanResult;
   /** The same processes as shell lines, for people to read or copy. */
   script: string;
+}
+
+/** Interface names and addresses of both ends of a connect request, with the gaps filled in. */
+interface CompleteEnds {
+  a: { ifname: string; addresses: string[] };
+  b: { ifname: string; addresses: string[] };
 }
 
 export interface EndpointStats {
@@ -114,18 +121,39 @@ export class LinkService {
     };
   }
 
+  /** Returns a free interface name in `node` other than those in `avoid`. */
+  async #freeName(node: NodeRecord, avoid: string[]): Promise<string> {
+    const names = await suggestInterfaceNames(this.db, node.hostName, node.node, { count: avoid.length + 1 });
+    return names.find((name) => !avoid.includes(name))!;
+  }
+
+  /** Fills in what a connect request left out: free interface names, and a free address pair when neither end has addresses. */
+  async #complete(input: ConnectInput, nodeA: NodeRecord, nodeB: NodeRecord, lab: LabRecord | undefined): Promise<CompleteEnds> {
+    const sameNode = nodeA.id === nodeB.id;
+    const ifnameA = input.a.ifname ?? (await this.#freeName(nodeA, sameNode && input.b.ifname ? [input.b.ifname] : []));
+    const ifnameB = input.b.ifname ?? (await this.#freeName(nodeB, sameNode ? [ifnameA] : []));
+
+    let addresses: [string[], string[]] = [input.a.addresses ?? [], input.b.addresses ?? []];
+    if (input.a.addresses === undefined && input.b.addresses === undefined) {
+      const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4) : this.labs.defaultPoolPair();
+      addresses = [[addressA], [addressB]];
+    }
+    return { a: { ifname: ifnameA, addresses: addresses[0] }, b: { ifname: ifnameB, addresses: addresses[1] } };
+  }
+
   /** Builds what connect would store: a veth on one host, a vxlan pair with each host's underlay interface as parent otherwise. */
-  async #draftOf(input: ConnectInput, nodeA: NodeRecord, nodeB: NodeRecord, id: string): Promise<LinkDraftInput> {
-    const end = (node: NodeRecord, side: ConnectInput['a']) => ({ host: node.hostName, node: node.node, ifname: side.ifname, addresses: side.addresses });
+  async #draftOf(input: ConnectInput, nodeA: NodeRecord, nodeB: NodeRecord, id: string, lab: LabRecord | undefined): Promise<LinkDraftInput> {
+    const ends = await this.#complete(input, nodeA, nodeB, lab);
+    const end = (node: NodeRecord, side: 'a' | 'b') => ({ host: node.hostName, node: node.node, ...ends[side] });
     const mtu = input.mtu === undefined ? {} : { mtu: input.mtu };
-    if (nodeA.hostId === nodeB.hostId) return { id, kind: 'veth', a: end(nodeA, input.a), b: end(nodeB, input.b), ...mtu };
+    if (nodeA.hostId === nodeB.hostId) return { id, kind: 'veth', a: end(nodeA, 'a'), b: end(nodeB, 'b'), ...mtu };
 
     const [underlayA, underlayB] = await Promise.all([this.hosts.underlayOf(nodeA.hostId), this.hosts.underlayOf(nodeB.hostId)]);
     return {
       id,
       kind: 'vxlan',
-      a: { ...end(nodeA, input.a), parent: underlayA.parent },
-      b: { ...end(nodeB, input.b), parent: underlayB.parent },
+      a: { ...end(nodeA, 'a'), parent: underlayA.parent },
+      b: { ...end(nodeB, 'b'), parent: underlayB.parent },
       ...mtu,
     };
   }
@@ -151,7 +179,7 @@ export class LinkService {
     const id = newLinkId();
 
     return this.busy.run([id], 'connect', async () => {
-      const draft = await this.#draftOf(input, nodeA, nodeB, id);
+      const draft = await this.#draftOf(input, nodeA, nodeB, id, lab);
       const pending = await createLink(this.db, { labId: lab.id, link: draft }, actor);
       this.log.info({ linkId: id, kind: pending.kind, lab: lab.name }, 'link stored as pending');
       this.events.publish({ changed: ['links', 'history'], linkIds: [id], labIds: [lab.id] });
@@ -166,7 +194,7 @@ export class LinkService {
   async plan(input: ConnectInput): Promise<HostPlan[]> {
     const [nodeA, nodeB] = await Promise.all([getNode(this.db, input.a.nodeId), getNode(this.db, input.b.nodeId)]);
     const lab = await this.labs.find(input.labId);
-    const draft = await this.#draftOf(input, nodeA, nodeB, newLinkId());
+    const draft = await this.#draftOf(input, nodeA, nodeB, newLinkId(), lab);
     const vni = draft.kind === 'vxlan' ? await previewVni(this.db) : undefined;
     const record = previewRecord(draft, nodeA, nodeB, vni, lab?.id ?? '');
 

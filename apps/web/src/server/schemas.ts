@@ -58,8 +58,10 @@ export type SuggestInput = z.output<typeof suggestInput>;
 
 const connectEndpoint = z.object({
   nodeId: idSchema,
-  ifname: interfaceNameSchema,
-  addresses: z.array(interfaceAddressSchema).max(MAX_ADDRESSES, { error: `give at most ${MAX_ADDRESSES} addresses per interface` }).default([]),
+  /** Name of the new interface; a free name such as eth1 when left out. */
+  ifname: interfaceNameSchema.optional(),
+  /** Addresses of the new interface. When both ends leave them out, the ends get a free pair from the lab's pool; [] means none. */
+  addresses: z.array(interfaceAddressSchema).max(MAX_ADDRESSES, { error: `give at most ${MAX_ADDRESSES} addresses per interface` }).optional(),
 });
 
 export const connectInput = z.object({

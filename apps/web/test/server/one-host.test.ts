@@ -152,6 +152,24 @@ describe('links on one host', () => {
     expect(steps).toEqual(['link.create:pending', 'agent.call:ok', 'link.status:ok', 'agent.call:ok', 'link.delete:ok']);
   });
 
+  it('connect fills in names and addresses', async () => {
+    const [a, n] = await Promise.all([topologyNode('docker', c1), topologyNode('netns', n1)]);
+    const link = await alice.links.connect({ a: { nodeId: a.id }, b: { nodeId: n.id, ifname: 'own0' } });
+    expect(link.status).toBe('up');
+
+    const [endA, endB] = link.endpoints;
+    expect(endA!.ifname).toMatch(/^eth\d+$/);
+    expect(endB!.ifname).toBe('own0');
+    expect(endA!.addresses[0]).toMatch(/^192\.0\.2\.\d+\/30$/);
+    expect((await interfacesOf(c1)).find((entry) => entry.ifname === endA!.ifname)?.addresses).toEqual(endA!.addresses);
+    expect(await lab.ping(n1, endA!.addresses[0]!.split('/')[0]!)).toBe(true);
+
+    // The next suggestion skips the names and the address pair this link took.
+    const next = await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: n.id } });
+    expect(next.a.ifname).not.toBe(endA!.ifname);
+    expect(next.a.addresses).not.toEqual(endA!.addresses);
+  });
+
   it('concurrent connects: one wins', async () => {
     const [a, b, n] = await Promise.all([topologyNode('docker', c1), topologyNode('docker', c2), topologyNode('netns', n1)]);
     const results = await Promise.allSettled([

@@ -2,12 +2,12 @@ import type { Position } from './topology';
 
 /** Pixels between two parallel edges at their widest point. */
 export const PARALLEL_SPACING = 28;
-/** Where along an edge the interface names sit, as a fraction of its length from each end. */
+/** Position of the interface names along an edge, as a fraction of its length from each end. */
 export const END_LABEL_AT = 0.16;
 
 export interface EdgeGeometry {
   path: string;
-  /** Where the source's and the target's interface names go. */
+  /** Anchor points of the source's and the target's interface names. */
   sourceLabel: Position;
   targetLabel: Position;
   /** Middle of the curve, for the VNI and the status text. */
@@ -22,23 +22,38 @@ function cubicPoint(p0: Position, p1: Position, p2: Position, p3: Position, t: n
   };
 }
 
+/** Side of its card that a handle sits on; an edge leaves a right-hand handle to the right. */
+export type HandleSide = 'left' | 'right';
+
+function direction(side: HandleSide): number {
+  return side === 'right' ? 1 : -1;
+}
+
 /**
- * Draws an edge from a right-hand source handle to a left-hand target handle as a cubic curve,
- * bent sideways by its place among parallel edges so that several links between the same two
- * nodes stay apart. Returns the SVG path and where its labels go.
+ * Draws an edge as a cubic curve that leaves each handle away from its card, bent sideways by its
+ * place among parallel edges so that several links between the same two nodes stay apart.
+ * Returns the SVG path and the points for its labels.
  */
-export function edgeGeometry(source: Position, target: Position, parallelIndex = 0, parallelCount = 1): EdgeGeometry {
-  const reach = Math.max(48, Math.abs(target.x - source.x) / 2);
+export function edgeGeometry(
+  source: Position,
+  target: Position,
+  parallelIndex = 0,
+  parallelCount = 1,
+  sourceSide: HandleSide = 'right',
+  targetSide: HandleSide = 'left',
+): EdgeGeometry {
   const dx = target.x - source.x;
   const dy = target.y - source.y;
+  // Handles on the same side (cards stacked above each other) need a loop wide enough to clear them.
+  const reach = sourceSide === targetSide ? Math.max(64, Math.abs(dy) / 4) : Math.max(48, Math.abs(dx) / 2);
   const length = Math.hypot(dx, dy) || 1;
-  // Unit normal of the straight line; parallel edges spread out along it, centred on the line.
+  // Unit normal of the straight line. Parallel edges spread out along it, centred on the line.
   const offset = (parallelIndex - (parallelCount - 1) / 2) * PARALLEL_SPACING * (4 / 3);
   const nx = (-dy / length) * offset;
   const ny = (dx / length) * offset;
 
-  const c1 = { x: source.x + reach + nx, y: source.y + ny };
-  const c2 = { x: target.x - reach + nx, y: target.y + ny };
+  const c1 = { x: source.x + reach * direction(sourceSide) + nx, y: source.y + ny };
+  const c2 = { x: target.x + reach * direction(targetSide) + nx, y: target.y + ny };
   const round = (value: number) => Math.round(value * 10) / 10;
   return {
     path: `M${round(source.x)},${round(source.y)} C${round(c1.x)},${round(c1.y)} ${round(c2.x)},${round(c2.y)} ${round(target.x)},${round(target.y)}`,

@@ -81,12 +81,12 @@ export interface FlowOptions {
   selectedEdgeId?: string | null;
 }
 
-/** The React Flow id of a host's group node; prefixed so that it never equals a node id. */
+/** Returns the React Flow id of a host's group node, prefixed so that it never equals a node id. */
 export function hostGroupId(hostId: string): string {
   return `host:${hostId}`;
 }
 
-/** The edge id of a foreign link: the controller's key when it sends one, else one built from its ends. */
+/** Returns the edge id of a foreign link: the controller's key when it sends one, else one built from its ends. */
 export function foreignEdgeId(link: ForeignLink): string {
   return `foreign:${link.id ?? link.endpoints.map((end) => `${end.hostId}/${end.nodeId}/${end.ifname}`).join('|')}`;
 }
@@ -136,8 +136,8 @@ function placeHost(host: Topology['hosts'][number], options: FlowOptions): Place
     },
   }));
 
-  // A saved position may lie left of or above the padding (a user dragged it there); shift every
-  // child by the same amount so the group still encloses them and their arrangement is kept.
+  // A user may have dragged a node left of or above the padding. Every child then moves by the
+  // same amount, so the group still encloses them all and their arrangement stays the same.
   const minX = Math.min(...children.map((child) => child.position.x));
   const minY = Math.min(...children.map((child) => child.position.y));
   const shiftX = children.length && minX < HOST_PADDING ? HOST_PADDING - minX : 0;
@@ -165,13 +165,23 @@ function edgeEndOf(endpoint: TopologyEndpoint | ForeignEndpoint): EdgeEnd {
 }
 
 /**
- * Orders a link's two ends so the edge runs from the left node's right-hand handle to the right
- * node's left-hand handle; an edge drawn the other way would loop around both cards.
+ * Orders a link's two ends so that the edge runs from the left node's right-hand handle to the
+ * right node's left-hand handle. An edge drawn the other way would loop around both cards.
  */
 function leftToRight<End extends { nodeId: string | null }>(first: End, second: End, absoluteX: ReadonlyMap<string, number>): [End, End] {
   const firstX = absoluteX.get(first.nodeId ?? '') ?? 0;
   const secondX = absoluteX.get(second.nodeId ?? '') ?? 0;
   return secondX < firstX ? [second, first] : [first, second];
+}
+
+/**
+ * Picks the target's handle: the left one, unless the two cards overlap horizontally (one above
+ * the other), where the edge loops from right-hand handle to right-hand handle instead of
+ * crossing a card. The connection mode is loose, so a source handle can be an edge's target.
+ */
+function targetHandleOf(sourceId: string, targetId: string, absoluteX: ReadonlyMap<string, number>): 'in' | 'out' {
+  const gap = Math.abs((absoluteX.get(targetId) ?? 0) - (absoluteX.get(sourceId) ?? 0));
+  return gap < NODE_WIDTH ? 'out' : 'in';
 }
 
 function pairKey(a: string, b: string): string {
@@ -252,7 +262,7 @@ export function topologyToFlow(topology: Topology, options: FlowOptions = {}): F
       parallelIndex: 0,
       parallelCount: 1,
     };
-    edges.push({ id: link.id, type: 'link', source: a.nodeId, target: b.nodeId, sourceHandle: 'out', targetHandle: 'in', selected: options.selectedEdgeId === link.id, className: edgeClassName(data), data });
+    edges.push({ id: link.id, type: 'link', source: a.nodeId, target: b.nodeId, sourceHandle: 'out', targetHandle: targetHandleOf(a.nodeId, b.nodeId, absoluteX), selected: options.selectedEdgeId === link.id, className: edgeClassName(data), data });
   }
 
   for (const foreign of topology.foreignLinks) {
@@ -271,7 +281,7 @@ export function topologyToFlow(topology: Topology, options: FlowOptions = {}): F
       parallelCount: 1,
     };
     const id = foreignEdgeId(foreign);
-    edges.push({ id, type: 'link', source: a.nodeId, target: b.nodeId, sourceHandle: 'out', targetHandle: 'in', selected: options.selectedEdgeId === id, className: edgeClassName(data), data });
+    edges.push({ id, type: 'link', source: a.nodeId, target: b.nodeId, sourceHandle: 'out', targetHandle: targetHandleOf(a.nodeId!, b.nodeId!, absoluteX), selected: options.selectedEdgeId === id, className: edgeClassName(data), data });
   }
 
   numberParallelEdges(edges);

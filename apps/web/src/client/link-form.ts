@@ -2,7 +2,7 @@ import { endpointSchema, mtuSchema, quote } from '@koko/core';
 
 export type LinkSide = 'a' | 'b';
 
-/** What the connect form shows for one end of the new link. */
+/** The connect form's values for one end of the new link. */
 export interface EndFormValues {
   nodeId: string;
   /** Shown in messages: the container or netns name. */
@@ -26,6 +26,7 @@ export type LinkFormErrors = Partial<Record<LinkFormField, string>>;
 
 /** The input of `links.connect` and `links.plan`. */
 export interface ConnectInput {
+  labId?: string;
   a: { nodeId: string; ifname: string; addresses: string[] };
   b: { nodeId: string; ifname: string; addresses: string[] };
   mtu?: number;

@@ -80,7 +80,7 @@ export interface Topology {
   foreignLinks: ForeignLink[];
 }
 
-/** Maps any status text to one the canvas knows, so a new controller status still draws. */
+/** Maps any status text to one the canvas has a colour for, so a new controller status still draws. */
 export function linkStatusOf(status: string): LinkStatus {
   return (LINK_STATUSES as readonly string[]).includes(status) ? (status as LinkStatus) : 'unknown';
 }

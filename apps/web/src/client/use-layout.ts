@@ -21,7 +21,7 @@ export interface CanvasLayout {
   layout: Map<string, Position> | undefined;
   /** True once the canvas may draw: the layout is done, or the wait for it is over. */
   ready: boolean;
-  /** True once the first layout is done. */
+  /** True once the layout for the current key is done. */
   done: boolean;
   /** Grows with each finished layout, so the canvas can fit the view to it. */
   version: number;
@@ -30,23 +30,35 @@ export interface CanvasLayout {
   relayout: (topology: Topology) => Promise<Map<string, Position>>;
 }
 
-/** Runs the elk layout on the first topology that arrives, and again on request. */
-export function useCanvasLayout(topology: Topology | undefined): CanvasLayout {
+/**
+ * Runs the elk layout on the first topology that arrives, again whenever `key` changes (a new
+ * filter shows other nodes), and on request.
+ */
+export function useCanvasLayout(topology: Topology | undefined, key = ''): CanvasLayout {
   const [layout, setLayout] = useState<Map<string, Position>>();
+  const [layoutKey, setLayoutKey] = useState<string>();
   const [waited, setWaited] = useState(false);
   const [version, setVersion] = useState(0);
   const [error, setError] = useState<string>();
-  const started = useRef(false);
+  const laidOutKey = useRef<string>(undefined);
+  const latestKey = useRef(key);
+  latestKey.current = key;
 
   useEffect(() => {
-    if (!topology || started.current) return;
-    started.current = true;
-    const nodeCount = topology.hosts.reduce((sum, host) => sum + host.nodes.length, 0);
-    if (nodeCount > NO_WAIT_NODES) setWaited(true);
-    else setTimeout(() => setWaited(true), FIRST_LAYOUT_WAIT_MS);
+    if (!topology || laidOutKey.current === key) return;
+    const first = laidOutKey.current === undefined;
+    laidOutKey.current = key;
+    if (first) {
+      const nodeCount = topology.hosts.reduce((sum, host) => sum + host.nodes.length, 0);
+      if (nodeCount > NO_WAIT_NODES) setWaited(true);
+      else setTimeout(() => setWaited(true), FIRST_LAYOUT_WAIT_MS);
+    }
     layoutTopology(browserElk(), topology).then(
       (positions) => {
+        // A layout for a filter the user has already changed again is stale.
+        if (latestKey.current !== key) return;
         setLayout(positions);
+        setLayoutKey(key);
         setVersion((current) => current + 1);
       },
       (failure: unknown) => {
@@ -54,15 +66,16 @@ export function useCanvasLayout(topology: Topology | undefined): CanvasLayout {
         setWaited(true);
       },
     );
-  }, [topology]);
+  }, [topology, key]);
 
   const relayout = useCallback(async (current: Topology) => {
     const positions = await layoutTopology(browserElk(), current);
     setLayout(positions);
+    setLayoutKey(latestKey.current);
     setVersion((value) => value + 1);
     return positions;
   }, []);
 
   const placed = useMemo(() => (topology && layout ? placeNewNodes(topology, layout) : layout), [topology, layout]);
-  return { layout: placed, ready: Boolean(layout) || waited, done: Boolean(layout), version, error, relayout };
+  return { layout: placed, ready: Boolean(layout) || waited, done: layoutKey === key, version, error, relayout };
 }

@@ -1,6 +1,6 @@
-/** Where the browser keeps the display name, so it is asked once per browser. */
+/** localStorage key of the display name, so it is asked once per browser. */
 export const USER_NAME_KEY = 'koko.displayName';
-/** Where the tab keeps its session id, which history stores next to the name. */
+/** sessionStorage key of the tab's session id, which history stores next to the name. */
 export const SESSION_ID_KEY = 'koko.sessionId';
 /** The controller's limit for display names, in characters. */
 export const MAX_DISPLAY_NAME_LENGTH = 64;

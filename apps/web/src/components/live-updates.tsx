@@ -26,6 +26,8 @@ export function LiveUpdates({ children }: { children: ReactNode }) {
       onData: () => void queryClient.invalidateQueries(),
     }),
   );
-  const status: LiveStatus = subscription.status === 'pending' ? 'live' : subscription.status === 'error' ? 'offline' : 'connecting';
+  let status: LiveStatus = 'connecting';
+  if (subscription.status === 'pending') status = 'live';
+  else if (subscription.status === 'error') status = 'offline';
   return <LiveStatusContext.Provider value={status}>{children}</LiveStatusContext.Provider>;
 }

@@ -30,6 +30,13 @@ describe('edgeGeometry', () => {
     expect(first.middle.y).toBeCloseTo(-second.middle.y, 5);
   });
 
+  it('loops to the right when both handles are on the right', () => {
+    const geometry = edgeGeometry({ x: 100, y: 0 }, { x: 100, y: 300 }, 0, 1, 'right', 'right');
+
+    expect(geometry.middle.x).toBeGreaterThan(100 + 40);
+    expect(geometry.path.endsWith(' 100,300')).toBe(true);
+  });
+
   it('handles an edge whose ends coincide', () => {
     const geometry = edgeGeometry({ x: 10, y: 10 }, { x: 10, y: 10 }, 1, 3);
 

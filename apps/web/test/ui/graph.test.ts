@@ -138,6 +138,19 @@ describe('topologyToFlow', () => {
     expect(edge?.data?.target.addresses).toEqual(['10.0.0.1/30']);
   });
 
+  it('joins stacked nodes by their right-hand handles', () => {
+    const layout = new Map([
+      ['r1', { x: 24, y: 40 }],
+      ['r2', { x: 60, y: 300 }],
+    ]);
+    const stacked = topologyToFlow(twoHostTopology(), { layout }).edges.find((item) => item.id === 'l-veth');
+    const apart = topologyToFlow(twoHostTopology()).edges.find((item) => item.id === 'l-veth');
+
+    expect(stacked?.sourceHandle).toBe('out');
+    expect(stacked?.targetHandle).toBe('out');
+    expect(apart?.targetHandle).toBe('in');
+  });
+
   it('marks a vxlan pair between hosts with its VNI and error', () => {
     const edge = topologyToFlow(twoHostTopology()).edges.find((item) => item.id === 'l-vxlan');
 
@@ -158,7 +171,7 @@ describe('topologyToFlow', () => {
     expect(edge?.className).toContain('koko-edge-foreign');
   });
 
-  it('uses the controller key of a foreign link and skips ends outside the canvas', () => {
+  it('keys foreign links, skips undrawn ends', () => {
     const topology = twoHostTopology();
     topology.foreignLinks[0]!.id = 'h1/ns/hand0';
     topology.foreignLinks.push({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitAddresses, validateLinkForm, type LinkFormValues } from '../../src/client/link-form';
+import { splitAddresses, validateLinkForm, type ConnectInput, type LinkFormErrors, type LinkFormValues } from '../../src/client/link-form';
 
 function form(overrides: { a?: Partial<LinkFormValues['a']>; b?: Partial<LinkFormValues['b']>; mtu?: string } = {}): LinkFormValues {
   return {
@@ -7,6 +7,20 @@ function form(overrides: { a?: Partial<LinkFormValues['a']>; b?: Partial<LinkFor
     b: { nodeId: 'n2', nodeName: 'r2', ifname: 'eth1', addresses: '10.0.0.2/30', existingInterfaces: ['lo'], ...overrides.b },
     mtu: overrides.mtu ?? '',
   };
+}
+
+/** Returns the field errors of a form that must be invalid, and fails the test when it is valid. */
+function errorsOf(values: LinkFormValues): LinkFormErrors {
+  const result = validateLinkForm(values);
+  if (result.ok) throw new Error(`expected the form to be invalid, got the input ${JSON.stringify(result.input)}`);
+  return result.errors;
+}
+
+/** Returns the connect input of a form that must be valid, and fails the test when it is invalid. */
+function inputOf(values: LinkFormValues): ConnectInput {
+  const result = validateLinkForm(values);
+  if (!result.ok) throw new Error(`expected the form to be valid, got the errors ${JSON.stringify(result.errors)}`);
+  return result.input;
 }
 
 describe('splitAddresses', () => {
@@ -30,76 +44,51 @@ describe('validateLinkForm', () => {
   });
 
   it('accepts IPv4 and IPv6 on one end and returns them in canonical form', () => {
-    const result = validateLinkForm(form({ a: { addresses: '10.0.0.1/30, FD00:0:0::1/64' } }));
-
-    expect(result.ok && result.input.a.addresses).toEqual(['10.0.0.1/30', 'fd00::1/64']);
+    expect(inputOf(form({ a: { addresses: '10.0.0.1/30, FD00:0:0::1/64' } })).a.addresses).toEqual(['10.0.0.1/30', 'fd00::1/64']);
   });
 
   it('accepts ends without addresses', () => {
-    const result = validateLinkForm(form({ a: { addresses: '' }, b: { addresses: '' } }));
-
-    expect(result.ok && result.input.b.addresses).toEqual([]);
+    expect(inputOf(form({ a: { addresses: '' }, b: { addresses: '' } })).b.addresses).toEqual([]);
   });
 
   it('rejects an interface name with a space', () => {
-    const result = validateLinkForm(form({ a: { ifname: 'eth 1' } }));
-
-    expect(result.ok).toBe(false);
-    expect(!result.ok && result.errors['a.ifname']).toMatch(/contains a space/);
+    expect(errorsOf(form({ a: { ifname: 'eth 1' } }))['a.ifname']).toMatch(/contains a space/);
   });
 
   it('rejects an interface name longer than 15 bytes', () => {
-    const result = validateLinkForm(form({ b: { ifname: 'averyveryverylongname' } }));
-
-    expect(!result.ok && result.errors['b.ifname']).toMatch(/at most 15/);
+    expect(errorsOf(form({ b: { ifname: 'averyveryverylongname' } }))['b.ifname']).toMatch(/at most 15/);
   });
 
   it('rejects an empty interface name', () => {
-    const result = validateLinkForm(form({ b: { ifname: '  ' } }));
-
-    expect(!result.ok && result.errors['b.ifname']).toMatch(/empty/);
+    expect(errorsOf(form({ b: { ifname: '  ' } }))['b.ifname']).toMatch(/empty/);
   });
 
   it('rejects a name the node already has', () => {
-    const result = validateLinkForm(form({ a: { ifname: 'eth0' } }));
-
-    expect(!result.ok && result.errors['a.ifname']).toBe('interface "eth0" already exists in "r1"; pick another name');
+    expect(errorsOf(form({ a: { ifname: 'eth0' } }))['a.ifname']).toBe('interface "eth0" already exists in "r1"; pick another name');
   });
 
   it('rejects an address without a prefix length', () => {
-    const result = validateLinkForm(form({ a: { addresses: '10.0.0.1' } }));
-
-    expect(!result.ok && result.errors['a.addresses']).toMatch(/has no prefix length/);
+    expect(errorsOf(form({ a: { addresses: '10.0.0.1' } }))['a.addresses']).toMatch(/has no prefix length/);
   });
 
   it('rejects a multicast address', () => {
-    const result = validateLinkForm(form({ b: { addresses: '224.0.0.5/24' } }));
-
-    expect(!result.ok && result.errors['b.addresses']).toMatch(/multicast/);
+    expect(errorsOf(form({ b: { addresses: '224.0.0.5/24' } }))['b.addresses']).toMatch(/multicast/);
   });
 
   it('rejects an IPv6 prefix over 128', () => {
-    const result = validateLinkForm(form({ b: { addresses: 'fd00::2/129' } }));
-
-    expect(!result.ok && result.errors['b.addresses']).toMatch(/over the IPv6 maximum/);
+    expect(errorsOf(form({ b: { addresses: 'fd00::2/129' } }))['b.addresses']).toMatch(/over the IPv6 maximum/);
   });
 
   it('rejects one address given twice on an end', () => {
-    const result = validateLinkForm(form({ a: { addresses: '10.0.0.1/30 10.0.0.1/30' } }));
-
-    expect(!result.ok && result.errors['a.addresses']).toMatch(/given twice/);
+    expect(errorsOf(form({ a: { addresses: '10.0.0.1/30 10.0.0.1/30' } }))['a.addresses']).toMatch(/given twice/);
   });
 
   it('rejects the same address on both ends', () => {
-    const result = validateLinkForm(form({ b: { addresses: '10.0.0.1/24' } }));
-
-    expect(!result.ok && result.errors['b.addresses']).toMatch(/"10.0.0.1\/30" is on both ends/);
+    expect(errorsOf(form({ b: { addresses: '10.0.0.1/24' } }))['b.addresses']).toMatch(/"10.0.0.1\/30" is on both ends/);
   });
 
   it('rejects two ends with one name on the same node', () => {
-    const result = validateLinkForm(form({ b: { nodeId: 'n1', nodeName: 'r1' } }));
-
-    expect(!result.ok && result.errors['b.ifname']).toMatch(/both ends are named "eth1" in "r1"/);
+    expect(errorsOf(form({ b: { nodeId: 'n1', nodeName: 'r1' } }))['b.ifname']).toMatch(/both ends are named "eth1" in "r1"/);
   });
 
   it('accepts two ends on the same node with different names', () => {
@@ -109,9 +98,7 @@ describe('validateLinkForm', () => {
   });
 
   it('reads an MTU in range', () => {
-    const result = validateLinkForm(form({ mtu: ' 9000 ' }));
-
-    expect(result.ok && result.input.mtu).toBe(9000);
+    expect(inputOf(form({ mtu: ' 9000 ' })).mtu).toBe(9000);
   });
 
   it.each([
@@ -120,15 +107,12 @@ describe('validateLinkForm', () => {
     ['1500.5', /not a whole number/],
     ['big', /not a number/],
   ])('rejects MTU %s', (mtu, message) => {
-    const result = validateLinkForm(form({ mtu }));
-
-    expect(!result.ok && result.errors.mtu).toMatch(message);
+    expect(errorsOf(form({ mtu })).mtu).toMatch(message);
   });
 
   it('reports every invalid field at once', () => {
-    const result = validateLinkForm(form({ a: { ifname: 'a/b' }, b: { addresses: 'nonsense' }, mtu: '1' }));
+    const errors = errorsOf(form({ a: { ifname: 'a/b' }, b: { addresses: 'nonsense' }, mtu: '1' }));
 
-    expect(result.ok).toBe(false);
-    expect(!result.ok && Object.keys(result.errors).sort()).toEqual(['a.ifname', 'b.addresses', 'mtu']);
+    expect(Object.keys(errors).sort()).toEqual(['a.ifname', 'b.addresses', 'mtu']);
   });
 });

@@ -7,6 +7,7 @@ import {
   ReactFlow,
   applyNodeChanges,
   useReactFlow,
+  useStore,
   type FinalConnectionState,
   type IsValidConnection,
   type EdgeChange,
@@ -25,6 +26,11 @@ const NODE_TYPES = { host: HostGroup, lab: NodeCard };
 const EDGE_TYPES = { link: LinkEdgeComponent };
 /** Lets a whole 500-node lab fit on screen. */
 const MIN_ZOOM = 0.05;
+/**
+ * Below this zoom the canvas hides edge labels and stops the pending-edge animation: the text is
+ * too small to read, and thousands of labels and animated strokes make every frame of a pan repaint.
+ */
+const DETAIL_MIN_ZOOM = 0.45;
 
 export interface FlowCanvasProps {
   topology: Topology;
@@ -72,9 +78,10 @@ export function FlowCanvas(props: FlowCanvasProps) {
   const [mergedFrom, setMergedFrom] = useState(graph.nodes);
   const connected = useRef(false);
   const flow = useReactFlow<CanvasNode, LinkEdge>();
+  const zoomedOut = useStore((state) => state.transform[2] < DETAIL_MIN_ZOOM);
 
   // Merged during render, not in an effect, so that the commit that brings new data already has
-  // the new positions, and a fit requested in that commit sees them.
+  // the new positions, and a fit requested in that commit uses them.
   if (mergedFrom !== graph.nodes) {
     setMergedFrom(graph.nodes);
     setNodes((previous) => mergeNodes(previous, graph.nodes));
@@ -129,6 +136,7 @@ export function FlowCanvas(props: FlowCanvasProps) {
 
   return (
     <ReactFlow<CanvasNode, LinkEdge>
+      className={zoomedOut ? 'koko-zoomed-out' : undefined}
       nodes={nodes}
       edges={graph.edges}
       nodeTypes={NODE_TYPES}
@@ -150,7 +158,8 @@ export function FlowCanvas(props: FlowCanvasProps) {
       fitViewOptions={{ padding: 0.1 }}
       minZoom={MIN_ZOOM}
     >
-      <Background gap={24} size={1} />
+      {/* Zoomed out, the dot grid would be a dense pattern redrawn on every frame of a pan. */}
+      {!zoomedOut && <Background gap={24} size={1} />}
       <Controls showInteractive={false} />
       {children}
     </ReactFlow>

@@ -1,12 +1,17 @@
 'use client';
 
-import type { EdgeProps } from '@xyflow/react';
+import { Position, type EdgeProps } from '@xyflow/react';
 import { memo, useState } from 'react';
-import { edgeGeometry } from '@/client/edge-geometry';
+import { edgeGeometry, type HandleSide } from '@/client/edge-geometry';
 import type { LinkEdge } from '@/client/graph';
 
 /** Width of the invisible stroke that catches clicks and hovers near a thin edge. */
 const INTERACTION_WIDTH = 16;
+
+/** Both ends as `node/ifname`, sorted, so tests and tools can find an edge whichever way it is drawn. */
+function endsKey(data: NonNullable<LinkEdge['data']>): string {
+  return [`${data.source.nodeId}/${data.source.ifname}`, `${data.target.nodeId}/${data.target.ifname}`].sort().join(' ');
+}
 
 function statusText(data: NonNullable<LinkEdge['data']>): string | undefined {
   if (data.foreign) return 'foreign';
@@ -18,11 +23,22 @@ function statusText(data: NonNullable<LinkEdge['data']>): string | undefined {
  * A link: the curve coloured by status (through the edge's CSS classes), the interface name at
  * each end, the VNI of a vxlan pair, and the addresses while the pointer is over it.
  */
-function LinkEdgeView({ sourceX, sourceY, targetX, targetY, data, selected }: EdgeProps<LinkEdge>) {
+function sideOf(position: Position): HandleSide {
+  return position === Position.Left ? 'left' : 'right';
+}
+
+function LinkEdgeView({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected }: EdgeProps<LinkEdge>) {
   const [hovered, setHovered] = useState(false);
   if (!data) return null;
 
-  const geometry = edgeGeometry({ x: sourceX, y: sourceY }, { x: targetX, y: targetY }, data.parallelIndex, data.parallelCount);
+  const geometry = edgeGeometry(
+    { x: sourceX, y: sourceY },
+    { x: targetX, y: targetY },
+    data.parallelIndex,
+    data.parallelCount,
+    sideOf(sourcePosition),
+    sideOf(targetPosition),
+  );
   const middleParts = [data.vni !== undefined ? `VNI ${data.vni}` : undefined, statusText(data)].filter(Boolean);
   const tooltip = [
     `${data.kind}${data.foreign ? ' (foreign: not made by koko)' : ''}, ${data.status}`,
@@ -34,7 +50,14 @@ function LinkEdgeView({ sourceX, sourceY, targetX, targetY, data, selected }: Ed
     .join('\n');
 
   return (
-    <g onMouseEnter={() => setHovered(true)} onMouseLeave={() => setHovered(false)} data-testid="link-edge" data-status={data.status} data-link-id={data.linkId}>
+    <g
+      onMouseEnter={() => setHovered(true)}
+      onMouseLeave={() => setHovered(false)}
+      data-testid="link-edge"
+      data-status={data.status}
+      data-link-id={data.linkId}
+      data-ends={endsKey(data)}
+    >
       <title>{tooltip}</title>
       <path className="koko-edge-path react-flow__edge-path" d={geometry.path} fill="none" />
       <path className="react-flow__edge-interaction" d={geometry.path} fill="none" strokeOpacity={0} strokeWidth={INTERACTION_WIDTH} />

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { validateLinkForm, type ConnectInput, type LinkFormErrors, type LinkFormField, type LinkFormValues } from '@/client/link-form';
 import type { LabNodeData } from '@/client/graph';
 
-/** What `links.suggest` returns: free names and addresses and the link kind the controller will make. */
+/** The output of `links.suggest`: free names and addresses, and the link kind the controller will make. */
 export interface LinkSuggestion {
   kind: string;
   vni?: number | null;
@@ -16,7 +16,7 @@ export interface LinkFormProps {
   source: LabNodeData;
   target: LabNodeData;
   suggestion?: LinkSuggestion;
-  /** Why no suggestion came; the form still opens, empty, so the user can type the values. */
+  /** Reason the suggestion failed. The form still opens, empty, so the user can type the values. */
   suggestionError?: string;
   loading: boolean;
   onSubmit: (input: ConnectInput) => void;

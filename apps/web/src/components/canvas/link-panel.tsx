@@ -2,29 +2,7 @@
 
 import type { ReactNode } from 'react';
 import type { EdgeEnd, LinkEdgeData } from '@/client/graph';
-
-/** Counters of one interface, as the agents' `stats` report them. */
-export interface InterfaceCounters {
-  rxBytes?: number;
-  txBytes?: number;
-  rxPackets?: number;
-  txPackets?: number;
-  rxErrors?: number;
-  txErrors?: number;
-  rxDropped?: number;
-  txDropped?: number;
-  state?: string;
-}
-
-export interface LinkDetails {
-  mtu?: number | null;
-  createdBy?: string | null;
-  createdAt?: string | null;
-  statusChangedAt?: string | null;
-  lastError?: string | null;
-  /** Counters per end, in endpoint order; undefined where the agent could not read them. */
-  counters?: (InterfaceCounters | null | undefined)[];
-}
+import { endKey, type EndCounters, type LinkDetails } from '@/client/link-details';
 
 export interface LinkPanelProps {
   edge: LinkEdgeData;
@@ -35,8 +13,11 @@ export interface LinkPanelProps {
   deleting: boolean;
   plan?: string;
   planError?: string;
+  retrying: boolean;
   onDelete?: () => void;
   onShowPlan?: () => void;
+  /** Creates a failed or drifted link again. */
+  onRetry?: () => void;
   onClose: () => void;
 }
 
@@ -59,7 +40,7 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-function EndDetails({ end, title, counters, nodeName, hostName }: { end: EdgeEnd; title: string; counters?: InterfaceCounters | null; nodeName: string; hostName: string }) {
+function EndDetails({ end, title, counters, nodeName, hostName }: { end: EdgeEnd; title: string; counters?: EndCounters | null; nodeName: string; hostName: string }) {
   return (
     <section className="koko-end-details" aria-label={title}>
       <h3>
@@ -79,11 +60,9 @@ function EndDetails({ end, title, counters, nodeName, hostName }: { end: EdgeEnd
             <Row label="TX">
               {formatCount(counters.txPackets)} packets, {formatCount(counters.txBytes)} bytes
             </Row>
-            {(counters.rxErrors || counters.txErrors || counters.rxDropped || counters.txDropped) ? (
-              <Row label="Errors / drops">
-                {formatCount(counters.rxErrors)} / {formatCount(counters.rxDropped)} in, {formatCount(counters.txErrors)} / {formatCount(counters.txDropped)} out
-              </Row>
-            ) : null}
+            <Row label="Dropped">
+              {formatCount(counters.rxDropped)} in, {formatCount(counters.txDropped)} out
+            </Row>
           </>
         )}
       </dl>
@@ -93,7 +72,7 @@ function EndDetails({ end, title, counters, nodeName, hostName }: { end: EdgeEnd
 
 /** Details of the selected link: both ends, addresses, MTU, counters, who made it and when. */
 export function LinkPanel(props: LinkPanelProps) {
-  const { edge, details, detailsError, deleting, plan, planError, onDelete, onShowPlan, onClose, nodeName, hostName } = props;
+  const { edge, details, detailsError, deleting, retrying, plan, planError, onDelete, onShowPlan, onRetry, onClose, nodeName, hostName } = props;
   const title = edge.foreign ? `Foreign ${edge.kind}` : edge.kind === 'vxlan' ? 'vxlan pair' : `${edge.kind} link`;
   const lastError = details?.lastError ?? edge.lastError;
   return (
@@ -116,8 +95,8 @@ export function LinkPanel(props: LinkPanelProps) {
           {lastError}
         </p>
       )}
-      <EndDetails end={edge.source} title="First end" counters={details?.counters?.[0]} nodeName={nodeName(edge.source.nodeId)} hostName={hostName(edge.source.hostId)} />
-      <EndDetails end={edge.target} title="Second end" counters={details?.counters?.[1]} nodeName={nodeName(edge.target.nodeId)} hostName={hostName(edge.target.hostId)} />
+      <EndDetails end={edge.source} title="First end" counters={details?.counters.get(endKey(edge.source.nodeId, edge.source.ifname))} nodeName={nodeName(edge.source.nodeId)} hostName={hostName(edge.source.hostId)} />
+      <EndDetails end={edge.target} title="Second end" counters={details?.counters.get(endKey(edge.target.nodeId, edge.target.ifname))} nodeName={nodeName(edge.target.nodeId)} hostName={hostName(edge.target.hostId)} />
       {!edge.foreign && (
         <dl>
           <Row label="MTU">{details?.mtu ?? 'default'}</Row>
@@ -126,7 +105,12 @@ export function LinkPanel(props: LinkPanelProps) {
           <Row label="Status since">{formatTime(details?.statusChangedAt)}</Row>
         </dl>
       )}
-      {detailsError && <p className="koko-warning">Counters unavailable: {detailsError}</p>}
+      {detailsError && <p className="koko-warning">Details unavailable: {detailsError}</p>}
+      {details?.counterErrors.map((message) => (
+        <p key={message} className="koko-warning">
+          No counters for {message}
+        </p>
+      ))}
       {plan !== undefined && (
         <pre className="koko-commands" data-testid="plan">
           {plan}
@@ -136,8 +120,13 @@ export function LinkPanel(props: LinkPanelProps) {
       {!edge.foreign && edge.linkId && (
         <div className="koko-actions">
           {onShowPlan && (
-            <button type="button" onClick={onShowPlan}>
+            <button type="button" onClick={onShowPlan} title="The commands the agents run to create this link; changes nothing">
               Show commands
+            </button>
+          )}
+          {onRetry && (edge.status === 'failed' || edge.status === 'drifted') && (
+            <button type="button" onClick={onRetry} disabled={retrying} title="Remove what is left of the link and create it again">
+              {retrying ? 'Retrying…' : 'Retry'}
             </button>
           )}
           {onDelete && (

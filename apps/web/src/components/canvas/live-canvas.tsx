@@ -8,6 +8,7 @@ import { errorMessage } from '@/client/errors';
 import { filterTopology } from '@/client/filter';
 import type { LabNodeData, LinkEdgeData } from '@/client/graph';
 import { topologyToFlow } from '@/client/graph';
+import { linkDetailsOf } from '@/client/link-details';
 import type { ConnectInput } from '@/client/link-form';
 import { formatPlan } from '@/client/plan-text';
 import type { Position, Topology, TopologyLink } from '@/client/topology';
@@ -26,6 +27,14 @@ interface Draft {
 /** A position counts as confirmed once the controller's copy is within this many pixels. */
 const POSITION_TOLERANCE = 0.5;
 
+/** Both ends of a link as `node/ifname`, sorted, to match a local stand-in with the stored link. */
+function endsKeyOf(link: TopologyLink): string {
+  return link.endpoints
+    .map((end) => `${end.nodeId}/${end.ifname}`)
+    .sort()
+    .join(' ');
+}
+
 function isEditable(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 }
@@ -40,7 +49,7 @@ function nodeData(topology: Topology, nodeId: string): LabNodeData | undefined {
   return undefined;
 }
 
-/** The live canvas: the controller's topology, kept current by the `changes` stream, with link editing. */
+/** Shows the controller's topology, kept current by the `changes` stream, and edits its links. */
 export function LiveCanvas() {
   return (
     <ReactFlowProvider>
@@ -62,11 +71,10 @@ function LiveCanvasInner() {
   const [selectedEdgeId, setSelectedEdgeId] = useState<string | null>(null);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [plan, setPlan] = useState<{ linkId: string; text?: string; error?: string }>();
-  const [filter, setFilter] = useState('');
-  const nextOptimisticId = useRef(1);
-
   // The filter lives in the address (?filter=r1), so a filtered view can be bookmarked or shared.
-  useEffect(() => setFilter(new URLSearchParams(window.location.search).get('filter') ?? ''), []);
+  // It is read on the first render: the server renders only the loading message, which has no filter.
+  const [filter, setFilter] = useState(() => (typeof window === 'undefined' ? '' : (new URLSearchParams(window.location.search).get('filter') ?? '')));
+  const nextOptimisticId = useRef(1);
   const changeFilter = (text: string) => {
     setFilter(text);
     const url = new URL(window.location.href);
@@ -78,9 +86,11 @@ function LiveCanvasInner() {
   const topology = useMemo<Topology | undefined>(() => {
     if (!served) return undefined;
     const links = served.links.map((link) => (deleting.has(link.id) ? { ...link, status: 'pending' } : link));
-    return { ...served, links: [...links, ...optimistic] };
+    // The controller lists a new link as pending before connect returns. From then on the stored
+    // link replaces the local stand-in, so the canvas shows the link once.
+    const stored = new Set(served.links.map(endsKeyOf));
+    return { ...served, links: [...links, ...optimistic.filter((link) => !stored.has(endsKeyOf(link)))] };
   }, [served, optimistic, deleting]);
-  const canvasLayout = useCanvasLayout(served);
 
   // Forget a local position once the controller returns the same one.
   useEffect(() => {
@@ -97,6 +107,8 @@ function LiveCanvasInner() {
   }, [served]);
 
   const visible = useMemo(() => (topology ? filterTopology(topology, filter) : undefined), [topology, filter]);
+  // A filtered view gets its own layout, so the nodes it shows sit together.
+  const canvasLayout = useCanvasLayout(visible, filter);
   const graph = useMemo(() => (visible ? topologyToFlow(visible, { layout: canvasLayout.layout }) : undefined), [visible, canvasLayout.layout]);
   const selectedEdge = graph?.edges.find((edge) => edge.id === selectedEdgeId)?.data;
 
@@ -106,6 +118,7 @@ function LiveCanvasInner() {
   const remove = useMutation(trpc.links.delete.mutationOptions());
   const savePosition = useMutation(trpc.nodes.savePosition.mutationOptions());
   const trpcPlan = useMutation(trpc.links.plan.mutationOptions());
+  const retry = useMutation(trpc.links.retry.mutationOptions());
 
   const suggestion = useQuery({
     ...trpc.links.suggest.queryOptions({ a: { nodeId: draft?.source.nodeId ?? '' }, b: { nodeId: draft?.target.nodeId ?? '' } }),
@@ -222,6 +235,43 @@ function LiveCanvasInner() {
     [trpcPlan],
   );
 
+  // The dry run of the selected link: what its creation runs on each host.
+  const showLinkPlan = useCallback(
+    async (edge: LinkEdgeData) => {
+      const linkId = edge.linkId ?? '';
+      const link = served?.links.find((entry) => entry.id === linkId);
+      if (!link || link.endpoints.length < 2) return;
+      const [a, b] = link.endpoints;
+      try {
+        const text = await showPlanFor({
+          ...(link.labId ? { labId: link.labId } : {}),
+          a: { nodeId: a!.nodeId, ifname: a!.ifname, addresses: a!.addresses },
+          b: { nodeId: b!.nodeId, ifname: b!.ifname, addresses: b!.addresses },
+          ...(link.mtu != null && { mtu: link.mtu }),
+        });
+        setPlan({ linkId, text });
+      } catch (error) {
+        setPlan({ linkId, error: errorMessage(error) });
+      }
+    },
+    [served, showPlanFor],
+  );
+
+  const retryLink = useCallback(
+    async (edge: LinkEdgeData) => {
+      if (!edge.linkId) return;
+      try {
+        const link = await retry.mutateAsync({ id: edge.linkId });
+        if (link.status === 'failed') toasts.show({ tone: 'error', title: 'Retry failed', message: link.lastError ?? undefined });
+      } catch (error) {
+        toasts.show({ tone: 'error', title: 'Retry failed', message: errorMessage(error) });
+      } finally {
+        await refreshTopology();
+      }
+    },
+    [retry, toasts, refreshTopology],
+  );
+
   // Delete removes the selected link; Escape closes the form, then the details.
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -264,6 +314,7 @@ function LiveCanvasInner() {
   if (!canvasLayout.ready) return <CanvasMessage testId="canvas-loading">Arranging the nodes…</CanvasMessage>;
 
   const nodeCount = topology.hosts.reduce((sum, host) => sum + host.nodes.length, 0);
+  const shownCount = (visible ?? topology).hosts.reduce((sum, host) => sum + host.nodes.length, 0);
   const nodeName = (nodeId: string) => topology.hosts.flatMap((host) => host.nodes).find((node) => node.id === nodeId)?.name ?? nodeId;
   const hostName = (hostId: string) => topology.hosts.find((host) => host.id === hostId)?.name ?? hostId;
 
@@ -295,7 +346,7 @@ function LiveCanvasInner() {
             Auto layout
           </button>
           <span className="koko-muted">
-            {nodeCount} nodes · {topology.links.length} links{graph && graph.undrawn.length > 0 ? ` · ${graph.undrawn.length} not drawn (an end is missing)` : ''}
+            {shownCount === nodeCount ? nodeCount : `${shownCount} of ${nodeCount}`} nodes · {(visible ?? topology).links.length} links{graph && graph.undrawn.length > 0 ? ` · ${graph.undrawn.length} not drawn (an end is missing)` : ''}
           </span>
           {canvasLayout.error && <span className="koko-warning">{canvasLayout.error}</span>}
         </Panel>
@@ -323,13 +374,15 @@ function LiveCanvasInner() {
           edge={selectedEdge}
           nodeName={nodeName}
           hostName={hostName}
-          details={details.data}
+          details={details.data ? linkDetailsOf(details.data) : undefined}
           detailsError={details.isError ? errorMessage(details.error) : undefined}
           deleting={Boolean(selectedEdge.linkId && deleting.has(selectedEdge.linkId))}
           plan={plan?.linkId === selectedEdge.linkId ? plan?.text : undefined}
           planError={plan?.linkId === selectedEdge.linkId ? plan?.error : undefined}
           onDelete={() => void deleteLink(selectedEdge)}
-          onShowPlan={undefined}
+          retrying={retry.isPending}
+          onShowPlan={() => void showLinkPlan(selectedEdge)}
+          onRetry={() => void retryLink(selectedEdge)}
           onClose={() => setSelectedEdgeId(null)}
         />
       )}

@@ -76,6 +76,14 @@ export class HostWatch {
         this.#stream = undefined;
         this.schedule(0);
       },
+      // A lost connection does not end the stream: the client reconnects quietly. Read the host at
+      // once instead, so a stopped agent shows offline within a read, not a poll interval.
+      onConnectionStateChange: (state) => {
+        if (state.state !== 'connecting' || state.error === null) return;
+        this.log.warn({ hostId: this.hostId, error: String(state.error) }, 'lost the agent change stream; reading the host now');
+        this.unfollow();
+        this.schedule(0);
+      },
     });
   }
 

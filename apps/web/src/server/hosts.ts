@@ -3,6 +3,7 @@ import { KokoError, quote } from '@koko/core';
 import {
   getHost,
   listHosts,
+  listLinks,
   registerHost,
   removeHost,
   syncNodes,
@@ -20,6 +21,7 @@ import { HostWatch, type HostWatchOptions } from './host-watch';
 import { nodeObservationsOf } from './inventory';
 import type { Logger } from './log';
 import type { HostStatusView, HostView, UnderlayCandidate } from './views';
+import type { HostUnderlay } from './vxlan-underlay';
 
 /**
  * State the controller last read from a host's agent, kept in memory; the database keeps status and
@@ -43,12 +45,22 @@ interface HostLive {
  */
 const NODE_RESYNC_MS = 60_000;
 
-/** Lists the addresses a vxlan can use as underlay, IPv4 first. */
+/** Returns whether an interface in `state` can carry traffic: `UNKNOWN` is what devices without carrier detection, such as tun, report while up. */
+function carriesTraffic(state: string): boolean {
+  return state === 'UP' || state === 'UNKNOWN';
+}
+
+/**
+ * Lists the addresses a vxlan can use as underlay, best first: interfaces that are up before
+ * those that are down, then IPv4 before IPv6, then in the agent's order. The first one is the
+ * default a host gets when the user picks none.
+ */
 export function underlayCandidatesOf(info: HostInfo | undefined): UnderlayCandidate[] {
   const candidates = (info?.underlay ?? []).flatMap((entry) =>
-    entry.addresses.map((address) => ({ interface: entry.name, address: address.address, family: address.family })),
+    entry.addresses.map((address) => ({ interface: entry.name, address: address.address, family: address.family, mtu: entry.mtu, state: entry.state })),
   );
-  return candidates.sort((left, right) => left.family - right.family);
+  const rank = (candidate: UnderlayCandidate) => (carriesTraffic(candidate.state) ? 0 : 2) + (candidate.family === 4 ? 0 : 1);
+  return candidates.sort((left, right) => rank(left) - rank(right));
 }
 
 export interface HostServiceHooks {
@@ -158,20 +170,38 @@ export class HostService {
     return this.get(host.id);
   }
 
-  /** Changes how koko reaches a host (agent address, token) or which address its vxlan ends use. */
+  /**
+   * Changes how koko reaches a host (agent address, token) or which address its vxlan ends use.
+   * The underlay cannot change while vxlan links use the host, because their ends on both hosts
+   * were made with the old address and parent.
+   */
   async update(hostId: string, change: UpdateHostInput, actor: ActorInput): Promise<HostView> {
-    if (change.underlay) {
-      const info = this.#live.get(hostId)?.info;
-      if (info && !underlayCandidatesOf(info).some((candidate) => candidate.address === change.underlay)) {
-        throw new KokoError('invalid', `underlay address ${quote(change.underlay)} is not on any interface of this host; pick one of: ${describeCandidates(info)}`, 'underlay');
-      }
-    }
+    if (change.underlay) await this.#checkUnderlayChange(hostId, change.underlay);
     const host = await updateHost(this.db, hostId, change, actor);
     this.agents.forget(hostId);
     this.#watches.get(hostId)?.unfollow();
     this.events.publish({ changed: ['hosts', 'history'], hostIds: [hostId] });
     await this.#watch(host.id).refresh();
     return this.get(hostId);
+  }
+
+  async #checkUnderlayChange(hostId: string, underlay: string): Promise<void> {
+    const host = await getHost(this.db, hostId);
+    if (host.underlay === underlay) return;
+    const info = this.#live.get(hostId)?.info;
+    if (info && !underlayCandidatesOf(info).some((candidate) => candidate.address === underlay)) {
+      throw new KokoError('invalid', `underlay address ${quote(underlay)} is not on any interface of host ${quote(host.name)}; pick one of: ${describeCandidates(info)}`, 'underlay');
+    }
+    const vxlans = (await listLinks(this.db, { hostId })).filter((link) => link.kind === 'vxlan');
+    if (vxlans.length > 0) {
+      const ids = vxlans.slice(0, 5).map((link) => link.id).join(', ');
+      const more = vxlans.length > 5 ? ` and ${vxlans.length - 5} more` : '';
+      throw new KokoError(
+        'conflict',
+        `host ${quote(host.name)} has ${vxlans.length} vxlan link(s) over underlay ${host.underlay ?? 'none'} (${ids}${more}); delete them, change the underlay, then connect them again`,
+        'underlay',
+      );
+    }
   }
 
   /** Removes a host that no link uses any more. Its interfaces stay as they are. */
@@ -194,8 +224,8 @@ export class HostService {
     return this.get(hostId);
   }
 
-  /** Returns the address and interface of a host's underlay, reading the host's agent when it was not read yet. */
-  async underlayOf(hostId: string): Promise<{ address: string; parent: string }> {
+  /** Returns the address, interface and MTU of a host's underlay, reading the host's agent when it was not read yet. */
+  async underlayOf(hostId: string): Promise<HostUnderlay> {
     let host = await getHost(this.db, hostId);
     if (!this.#live.get(hostId)?.info) {
       await this.refresh(hostId);
@@ -210,7 +240,7 @@ export class HostService {
     if (!candidate) {
       throw new KokoError('invalid', `underlay address ${quote(host.underlay)} of host ${quote(host.name)} is on none of its interfaces any more; pick one of: ${describeCandidates(info)}`);
     }
-    return { address: candidate.address, parent: candidate.interface };
+    return { hostName: host.name, address: candidate.address, parent: candidate.interface, mtu: candidate.mtu, family: candidate.family };
   }
 
   #watch(hostId: string): HostWatch {

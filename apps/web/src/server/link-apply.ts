@@ -10,7 +10,7 @@ import {
   type KokoDatabase,
   type LinkRecord,
 } from '@koko/db';
-import { AGENT_TIMEOUTS, type AgentPool } from './agents';
+import { AGENT_TIMEOUTS, AgentCallError, type AgentHost, type AgentPool } from './agents';
 import { messageOf } from './errors';
 import { findNamespace } from './inventory';
 import { describeHalf, halfRequestsOf, type HalfRequest, type LinkHost } from './link-requests';
@@ -22,6 +22,12 @@ export interface LabRef {
   name: string;
   /** Interface group of the lab's interfaces on every host. */
   group: number;
+}
+
+/** One host's part of a batch: the link halves its agent makes. */
+interface HostBatch {
+  host: AgentHost;
+  items: { link: LinkRecord; half: HalfRequest }[];
 }
 
 /** Result of removing links from their hosts: the links that could not be removed, with the reason. */
@@ -75,6 +81,118 @@ export class LinkApplier {
     }
     this.log.info({ linkId: link.id, kind: link.kind, hosts: halves.map((half) => half.host.name) }, 'link created');
     return markLinkUp(this.db, link.id, actor);
+  }
+
+  /**
+   * Creates stored (pending) links with one agent batch per host, all hosts at once, and records
+   * each link up or failed. When an agent rejects its batch, that host's part is sent again one
+   * link at a time, so one bad link does not fail the others there. What the hosts made of a link
+   * that failed elsewhere is deleted again, with one batch per host. Returns the links in order.
+   */
+  async createMany(links: LinkRecord[], lab: LabRef, actor: ActorInput): Promise<LinkRecord[]> {
+    const hosts = await this.linkHosts();
+    const failures = new Map<string, string>();
+    const byHost = new Map<string, HostBatch>();
+    for (const link of links) {
+      let halves: HalfRequest[];
+      try {
+        halves = halfRequestsOf(link, hosts);
+      } catch (error) {
+        failures.set(link.id, messageOf(error));
+        continue;
+      }
+      for (const half of halves) {
+        const batch = byHost.get(half.host.id) ?? { host: half.host, items: [] };
+        batch.items.push({ link, half });
+        byHost.set(half.host.id, batch);
+      }
+    }
+
+    const made = new Map<string, HalfRequest[]>();
+    const outcomes = await Promise.all([...byHost.values()].map((batch) => this.#createBatch(batch, lab, actor)));
+    for (const outcome of outcomes) {
+      for (const { link, half } of outcome.made) made.set(link.id, [...(made.get(link.id) ?? []), half]);
+      for (const [linkId, message] of outcome.failures) failures.set(linkId, failures.has(linkId) ? `${failures.get(linkId)}; ${message}` : message);
+    }
+    await this.#undoMany(links, made, failures, lab, actor);
+
+    const results: LinkRecord[] = [];
+    for (const link of links) {
+      const failure = failures.get(link.id);
+      results.push(failure === undefined ? await markLinkUp(this.db, link.id, actor) : await markLinkFailed(this.db, link.id, failure, actor));
+    }
+    this.log.info({ links: links.length, failed: failures.size, hosts: [...byHost.values()].map((batch) => batch.host.name) }, 'links created in batches');
+    return results;
+  }
+
+  /** Sends one host's part of a batch; when the agent rejects it, sends the halves one at a time. */
+  async #createBatch(batch: HostBatch, lab: LabRef, actor: ActorInput): Promise<{ made: HostBatch['items']; failures: Map<string, string> }> {
+    const what = `create ${batch.items.length} link end(s) of lab ${quote(lab.name)} on host ${quote(batch.host.name)}`;
+    const request = { host: batch.host.name, requests: batch.items.map(({ half }) => half.link) };
+    try {
+      const result = await this.agents.call(batch.host, what, AGENT_TIMEOUTS.change, (client, signal) =>
+        client.applyBatch.mutate({ create: request.requests, options: { group: lab.group } }, { signal }),
+      );
+      await this.#record(actor, lab, null, what, request, { steps: result.steps, batches: result.batches, durationMs: result.durationMs });
+      return { made: batch.items, failures: new Map() };
+    } catch (error) {
+      const message = messageOf(error);
+      await this.#record(actor, lab, null, what, request, null, message);
+      this.log.warn({ host: batch.host.name, links: batch.items.length, error: message }, 'creating a batch of links failed');
+      const rejected = error instanceof AgentCallError && error.kind === 'rejected';
+      if (!rejected || batch.items.length === 1) return { made: [], failures: new Map(batch.items.map(({ link }) => [link.id, message])) };
+    }
+
+    const made: HostBatch['items'] = [];
+    const failures = new Map<string, string>();
+    for (const item of batch.items) {
+      const single = `create ${describeHalf(item.link, item.half)}`;
+      try {
+        const result = await this.agents.call(batch.host, single, AGENT_TIMEOUTS.change, (client, signal) =>
+          client.create.mutate({ link: item.half.link, options: { group: lab.group } }, { signal }),
+        );
+        await this.#record(actor, lab, item.link.id, single, { host: batch.host.name, request: item.half.link }, { steps: result.steps, durationMs: result.durationMs });
+        made.push(item);
+      } catch (error) {
+        const message = messageOf(error);
+        await this.#record(actor, lab, item.link.id, single, { host: batch.host.name, request: item.half.link }, null, message);
+        this.log.warn({ linkId: item.link.id, host: batch.host.name, error: message }, 'creating a link failed');
+        failures.set(item.link.id, message);
+      }
+    }
+    return { made, failures };
+  }
+
+  /** Deletes what the hosts made of links that failed on another host, one batch per host, and adds what could not be undone to their failure. */
+  async #undoMany(links: LinkRecord[], made: Map<string, HalfRequest[]>, failures: Map<string, string>, lab: LabRef, actor: ActorInput): Promise<void> {
+    const byHost = new Map<string, HostBatch>();
+    for (const link of links) {
+      if (!failures.has(link.id)) continue;
+      for (const half of made.get(link.id) ?? []) {
+        const batch = byHost.get(half.host.id) ?? { host: half.host, items: [] };
+        batch.items.push({ link, half });
+        byHost.set(half.host.id, batch);
+      }
+    }
+
+    await Promise.all(
+      [...byHost.values()].map(async (batch) => {
+        const what = `undo ${batch.items.length} link end(s) of lab ${quote(lab.name)} on host ${quote(batch.host.name)}`;
+        const interfaces = batch.items.map(({ half }) => half.undo);
+        try {
+          await this.agents.call(batch.host, what, AGENT_TIMEOUTS.change, (client, signal) => client.delete.mutate({ interfaces }, { signal }));
+          await this.#record(actor, lab, null, what, { host: batch.host.name, interfaces }, null);
+        } catch (error) {
+          const message = messageOf(error);
+          await this.#record(actor, lab, null, what, { host: batch.host.name, interfaces }, null, message);
+          this.log.warn({ linkIds: batch.items.map(({ link }) => link.id), host: batch.host.name, error: message }, 'undoing link ends failed');
+          for (const { link, half } of batch.items) {
+            const problem = `${describeNode(half.undo.node)}/${half.undo.ifname} on host ${quote(batch.host.name)} was made and could not be deleted again (${message}); delete the link to retry`;
+            failures.set(link.id, `${failures.get(link.id)}. ${problem}`);
+          }
+        }
+      }),
+    );
   }
 
   /** Deletes the halves already made, last first; returns what could not be undone, or undefined. */

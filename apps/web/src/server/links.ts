@@ -1,5 +1,5 @@
 import type { InterfaceStats, PlanResult } from '@koko/agent-api';
-import { KokoError, newLinkId, quote } from '@koko/core';
+import { describeNode, KokoError, newLinkId, quote } from '@koko/core';
 import {
   createLink,
   deleteLink,
@@ -31,7 +31,8 @@ import type { LabService } from './labs';
 import { type LabRef, type LinkApplier } from './link-apply';
 import { halfRequestsOf } from './link-requests';
 import type { Logger } from './log';
-import type { ConnectInput, DeleteLinkInput, SuggestInput } from './schemas';
+import { LinkDrafter, type LinkSettings, type UnderlayCache } from './link-drafts';
+import type { ConnectInput, ConnectManyInput, DeleteLinkInput, LinkToConnect, SuggestInput } from './schemas';
 import { linkViewOf, type LinkView } from './views';
 
 export interface LinkSuggestion {
@@ -42,6 +43,16 @@ export interface LinkSuggestion {
   labId: string | null;
   a: { ifname: string; addresses: string[] };
   b: { ifname: string; addresses: string[] };
+  /**
+   * MTU connect gives both ends when the request sets none, which for a vxlan pair is also the
+   * largest it accepts. Null for a veth, whose ends get the kernel's default, or when a host's
+   * underlay is not known yet (see `problem`).
+   */
+  mtu: number | null;
+  /** UDP port a vxlan pair gets when the request sets none; null for a veth. */
+  port: number | null;
+  /** Why connect would reject this pair as it stands, such as underlays of two address families; null when nothing is known to be wrong. */
+  problem: string | null;
 }
 
 /** The dry run of a link on one host: the exact processes its agent would run. */
@@ -51,12 +62,6 @@ export interface HostPlan {
   plan: PlanResult;
   /** The same processes as shell lines, for people to read or copy. */
   script: string;
-}
-
-/** Interface names and addresses of both ends of a connect request, with the gaps filled in. */
-interface CompleteEnds {
-  a: { ifname: string; addresses: string[] };
-  b: { ifname: string; addresses: string[] };
 }
 
 export interface EndpointStats {
@@ -83,6 +88,8 @@ export function renderPlanScript(plan: PlanResult): string {
 
 /** Connects, deletes, retries and describes links, and keeps their status in line with what the hosts report. */
 export class LinkService {
+  private readonly drafts: LinkDrafter;
+
   constructor(
     private readonly db: KokoDatabase,
     private readonly agents: AgentPool,
@@ -92,7 +99,9 @@ export class LinkService {
     private readonly busy: BusyLinks,
     private readonly events: EventBus,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.drafts = new LinkDrafter(db, hosts, labs);
+  }
 
   /** Suggests free interface names and addresses for a new link between two nodes, and its kind. */
   async suggest(input: SuggestInput): Promise<LinkSuggestion> {
@@ -112,50 +121,27 @@ export class LinkService {
       names = [first!, second!];
     }
     const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4) : this.labs.defaultPoolPair();
+    const settings = await this.#defaultSettingsOf(nodeA, nodeB);
     return {
       kind,
       vni: kind === 'vxlan' ? await previewVni(this.db) : null,
       labId: lab?.id ?? null,
       a: { ifname: names[0], addresses: [addressA] },
       b: { ifname: names[1], addresses: [addressB] },
+      mtu: settings.value?.kind === 'vxlan' ? settings.value.mtu : null,
+      port: settings.value?.kind === 'vxlan' ? settings.value.port : null,
+      problem: settings.problem,
     };
   }
 
-  /** Returns a free interface name in `node` other than those in `avoid`. */
-  async #freeName(node: NodeRecord, avoid: string[]): Promise<string> {
-    const names = await suggestInterfaceNames(this.db, node.hostName, node.node, { count: avoid.length + 1 });
-    return names.find((name) => !avoid.includes(name))!;
-  }
-
-  /** Fills in what a connect request left out: free interface names, and a free address pair when neither end has addresses. */
-  async #complete(input: ConnectInput, nodeA: NodeRecord, nodeB: NodeRecord, lab: LabRecord | undefined): Promise<CompleteEnds> {
-    const sameNode = nodeA.id === nodeB.id;
-    const ifnameA = input.a.ifname ?? (await this.#freeName(nodeA, sameNode && input.b.ifname ? [input.b.ifname] : []));
-    const ifnameB = input.b.ifname ?? (await this.#freeName(nodeB, sameNode ? [ifnameA] : []));
-
-    let addresses: [string[], string[]] = [input.a.addresses ?? [], input.b.addresses ?? []];
-    if (input.a.addresses === undefined && input.b.addresses === undefined) {
-      const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4) : this.labs.defaultPoolPair();
-      addresses = [[addressA], [addressB]];
+  /** Returns the settings a link between two nodes gets by default, or the reason connect would reject it. */
+  async #defaultSettingsOf(nodeA: NodeRecord, nodeB: NodeRecord): Promise<{ value: LinkSettings | null; problem: string | null }> {
+    try {
+      return { value: await this.drafts.settingsOf({}, nodeA, nodeB), problem: null };
+    } catch (error) {
+      if (error instanceof KokoError) return { value: null, problem: error.message };
+      throw error;
     }
-    return { a: { ifname: ifnameA, addresses: addresses[0] }, b: { ifname: ifnameB, addresses: addresses[1] } };
-  }
-
-  /** Builds what connect would store: a veth on one host, a vxlan pair with each host's underlay interface as parent otherwise. */
-  async #draftOf(input: ConnectInput, nodeA: NodeRecord, nodeB: NodeRecord, id: string, lab: LabRecord | undefined): Promise<LinkDraftInput> {
-    const ends = await this.#complete(input, nodeA, nodeB, lab);
-    const end = (node: NodeRecord, side: 'a' | 'b') => ({ host: node.hostName, node: node.node, ...ends[side] });
-    const mtu = input.mtu === undefined ? {} : { mtu: input.mtu };
-    if (nodeA.hostId === nodeB.hostId) return { id, kind: 'veth', a: end(nodeA, 'a'), b: end(nodeB, 'b'), ...mtu };
-
-    const [underlayA, underlayB] = await Promise.all([this.hosts.underlayOf(nodeA.hostId), this.hosts.underlayOf(nodeB.hostId)]);
-    return {
-      id,
-      kind: 'vxlan',
-      a: { ...end(nodeA, 'a'), parent: underlayA.parent },
-      b: { ...end(nodeB, 'b'), parent: underlayB.parent },
-      ...mtu,
-    };
   }
 
   /** Rejects a change on a host whose agent failed its last read, before anything is stored. */
@@ -179,7 +165,7 @@ export class LinkService {
     const id = newLinkId();
 
     return this.busy.run([id], 'connect', async () => {
-      const draft = await this.#draftOf(input, nodeA, nodeB, id, lab);
+      const draft = await this.drafts.draftOf(input, nodeA, nodeB, id, lab);
       const pending = await createLink(this.db, { labId: lab.id, link: draft }, actor);
       this.log.info({ linkId: id, kind: pending.kind, lab: lab.name }, 'link stored as pending');
       this.events.publish({ changed: ['links', 'history'], linkIds: [id], labIds: [lab.id] });
@@ -190,11 +176,65 @@ export class LinkService {
     });
   }
 
+  /**
+   * Connects many node pairs in one request. Every link is checked before any is stored, then all
+   * are stored as pending, then created with one agent batch per host, all hosts at once. A link
+   * that fails on a host ends failed, and what its other host made is deleted again; the other
+   * links are not affected. Returns the links in the order of the request.
+   */
+  async connectMany(input: ConnectManyInput, actor: ActorInput): Promise<LinkView[]> {
+    const nodes = await this.#nodesOf(input.links);
+    this.#requireReachable([...nodes.values()]);
+    const pairs = input.links.map((link): [NodeRecord, NodeRecord] => [nodes.get(link.a.nodeId)!, nodes.get(link.b.nodeId)!]);
+    const underlays: UnderlayCache = new Map();
+    for (const [index, link] of input.links.entries()) {
+      await inBatch(index, input.links.length, () => this.drafts.settingsOf(link, ...pairs[index]!, underlays));
+    }
+    rejectRepeatedNames(input.links, pairs);
+
+    const lab = await this.labs.resolve(input.labId, actor);
+    const ids = input.links.map(() => newLinkId());
+    return this.busy.run(ids, 'connect', async () => {
+      const stored = await this.#storeAll(input.links, pairs, ids, lab, underlays, actor);
+      this.log.info({ links: stored.length, lab: lab.name }, 'links stored as pending');
+      this.events.publish({ changed: ['links', 'history'], linkIds: ids, labIds: [lab.id] });
+
+      const done = await this.applier.createMany(stored, lab, actor);
+      this.events.publish({ changed: ['links', 'history'], linkIds: ids, labIds: [lab.id] });
+      return this.views(done);
+    });
+  }
+
+  async #nodesOf(links: LinkToConnect[]): Promise<Map<string, NodeRecord>> {
+    const ids = [...new Set(links.flatMap((link) => [link.a.nodeId, link.b.nodeId]))];
+    const nodes = await Promise.all(ids.map((id) => getNode(this.db, id)));
+    return new Map(nodes.map((node) => [node.id, node]));
+  }
+
+  /**
+   * Stores the links of a batch as pending, one after the other, so each draft's free names and
+   * addresses skip those of the links before it. When one cannot be stored, the ones stored before
+   * it are deleted again, so a rejected batch leaves no link behind.
+   */
+  async #storeAll(links: LinkToConnect[], pairs: [NodeRecord, NodeRecord][], ids: string[], lab: LabRecord, underlays: UnderlayCache, actor: ActorInput): Promise<LinkRecord[]> {
+    const stored: LinkRecord[] = [];
+    try {
+      for (const [index, link] of links.entries()) {
+        const draft = await inBatch(index, links.length, () => this.drafts.draftOf(link, ...pairs[index]!, ids[index]!, lab, underlays));
+        stored.push(await inBatch(index, links.length, () => createLink(this.db, { labId: lab.id, link: draft }, actor)));
+      }
+    } catch (error) {
+      for (const link of stored.reverse()) await deleteLink(this.db, link.id, actor);
+      throw error;
+    }
+    return stored;
+  }
+
   /** Shows what connect would run on each host, without storing or changing anything. */
   async plan(input: ConnectInput): Promise<HostPlan[]> {
     const [nodeA, nodeB] = await Promise.all([getNode(this.db, input.a.nodeId), getNode(this.db, input.b.nodeId)]);
     const lab = await this.labs.find(input.labId);
-    const draft = await this.#draftOf(input, nodeA, nodeB, newLinkId(), lab);
+    const draft = await this.drafts.draftOf(input, nodeA, nodeB, newLinkId(), lab);
     const vni = draft.kind === 'vxlan' ? await previewVni(this.db) : undefined;
     const record = previewRecord(draft, nodeA, nodeB, vni, lab?.id ?? '');
 
@@ -320,6 +360,41 @@ export class LinkService {
     if (changed.length === 0) return;
     for (const link of changed) this.log.info({ linkId: link.id, status: link.status, error: link.lastError }, 'link status follows the host');
     this.events.publish({ changed: ['links', 'history'], linkIds: changed.map((link) => link.id), labIds: changed.map((link) => link.labId) });
+  }
+}
+
+/** Runs one step of a batch request, and prefixes a KokoError it throws with the link's place in the request. */
+async function inBatch<T>(index: number, count: number, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (!(error instanceof KokoError)) throw error;
+    throw new KokoError(error.code, `link ${index + 1} of ${count}: ${error.message}`, `links.${index}${error.field ? `.${error.field}` : ''}`);
+  }
+}
+
+/** Rejects a batch in which two links name the same interface in one node, before anything is stored. */
+function rejectRepeatedNames(links: LinkToConnect[], pairs: [NodeRecord, NodeRecord][]): void {
+  const firstUse = new Map<string, number>();
+  for (const [index, link] of links.entries()) {
+    const [nodeA, nodeB] = pairs[index]!;
+    const named = [
+      { node: nodeA, ifname: link.a.ifname },
+      { node: nodeB, ifname: link.b.ifname },
+    ];
+    for (const { node, ifname } of named) {
+      if (ifname === undefined) continue;
+      const key = `${node.id}/${ifname}`;
+      const earlier = firstUse.get(key);
+      if (earlier !== undefined && earlier !== index) {
+        throw new KokoError(
+          'conflict',
+          `links ${earlier + 1} and ${index + 1} of the request both name interface ${quote(ifname)} in ${describeNode(node.node)} on host ${quote(node.hostName)}; give each link end its own name`,
+          `links.${index}`,
+        );
+      }
+      firstUse.set(key, index);
+    }
   }
 }
 

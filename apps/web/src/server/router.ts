@@ -4,6 +4,7 @@ import {
   addHostInput,
   agentUrlOf,
   connectInput,
+  connectManyInput,
   createLabInput,
   deleteLabInput,
   deleteLinkInput,
@@ -65,6 +66,11 @@ const linksRouter = router({
   plan: publicProcedure.input(connectInput).mutation(({ ctx, input }) => ctx.controller.links.plan(input)),
   /** Stores the link as pending, creates it through the agents, and returns it up or failed. */
   connect: publicProcedure.input(connectInput).mutation(({ ctx, input }) => ctx.controller.links.connect(input, actorOf(ctx))),
+  /**
+   * Connects many node pairs in one request: checks them all, stores them, then creates them with
+   * one agent batch per host. Returns each link up or failed, in the order given.
+   */
+  connectMany: publicProcedure.input(connectManyInput).mutation(({ ctx, input }) => ctx.controller.links.connectMany(input, actorOf(ctx))),
   delete: publicProcedure.input(deleteLinkInput).mutation(({ ctx, input }) => ctx.controller.links.delete(input, actorOf(ctx))),
   /** Creates a failed or drifted link again. */
   retry: publicProcedure.input(linkIdInput).mutation(({ ctx, input }) => ctx.controller.links.retry(input.id, actorOf(ctx))),

@@ -1,4 +1,4 @@
-import { interfaceAddressSchema, interfaceNameSchema, mtuSchema, quote } from '@koko/core';
+import { interfaceAddressSchema, interfaceNameSchema, mtuSchema, portSchema, quote } from '@koko/core';
 import { agentTokenSchema, HISTORY_ACTIONS, HISTORY_OUTCOMES, hostNameSchema, labNameSchema, MAX_HISTORY_PAGE, underlayAddressSchema } from '@koko/db';
 import { z } from 'zod';
 
@@ -64,13 +64,34 @@ const connectEndpoint = z.object({
   addresses: z.array(interfaceAddressSchema).max(MAX_ADDRESSES, { error: `give at most ${MAX_ADDRESSES} addresses per interface` }).optional(),
 });
 
-export const connectInput = z.object({
-  labId: idSchema.optional(),
+/** One link of a connect request, without the lab. */
+const linkToConnect = z.object({
   a: connectEndpoint,
   b: connectEndpoint,
+  /** MTU of both ends. A vxlan pair gets the most its underlays carry when it is left out. */
   mtu: mtuSchema.optional(),
+  /** UDP port of a vxlan pair between two hosts; 4789 when left out. A veth has none. */
+  port: portSchema.optional(),
 });
+export type LinkToConnect = z.output<typeof linkToConnect>;
+
+export const connectInput = linkToConnect.extend({ labId: idSchema.optional() });
 export type ConnectInput = z.output<typeof connectInput>;
+
+/**
+ * Most links one connectMany request may create. Each host gets one agent batch, which the agent
+ * caps at 5000 items; 1000 links keep a request to a few seconds of agent work.
+ */
+export const MAX_CONNECT_MANY = 1000;
+
+export const connectManyInput = z.object({
+  labId: idSchema.optional(),
+  links: z
+    .array(linkToConnect)
+    .min(1, { error: 'links is empty; give at least one link to connect' })
+    .max(MAX_CONNECT_MANY, { error: `too many links; connect at most ${MAX_CONNECT_MANY} per request` }),
+});
+export type ConnectManyInput = z.output<typeof connectManyInput>;
 
 export const deleteLinkInput = z.object({
   id: idSchema,

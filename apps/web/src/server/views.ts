@@ -11,6 +11,10 @@ export interface UnderlayCandidate {
   interface: string;
   address: string;
   family: 4 | 6;
+  /** MTU of the interface; a vxlan over it carries this less 50 bytes (IPv4) or 70 (IPv6). */
+  mtu: number;
+  /** Operational state as the kernel reports it: `UP`, `DOWN`, `UNKNOWN`, ... */
+  state: string;
 }
 
 export interface HostView {

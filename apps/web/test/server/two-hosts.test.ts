@@ -139,8 +139,8 @@ describe('two hosts', () => {
     const json = await alice.labs.export({ id: team.id, format: 'json' });
     const script = await alice.labs.export({ id: team.id, format: 'script' });
     expect(json.fileName).toBe('kct-export.koko.json');
-    expect(script.content).toContain(`$KOKO -n ${na},vx6,10.206.0.1/30 -x under0,10.201.0.2,${vxlan.vni} --id ${vxlan.id} --group ${team.group}`);
-    expect(script.content).toContain(`$KOKO -n ${nb},vx6,10.206.0.2/30 -x under0,10.201.0.1,${vxlan.vni} --id ${vxlan.id} --group ${team.group}`);
+    expect(script.content).toContain(`$KOKO -n ${na},vx6,10.206.0.1/30 -x under0,10.201.0.2,${vxlan.vni} --mtu 1450 --id ${vxlan.id} --group ${team.group}`);
+    expect(script.content).toContain(`$KOKO -n ${nb},vx6,10.206.0.2/30 -x under0,10.201.0.1,${vxlan.vni} --mtu 1450 --id ${vxlan.id} --group ${team.group}`);
     expect(script.content).toContain(`-n ${na},eth6,10.207.0.1/30 -n ${na2},eth6,10.207.0.2/30 --mtu 1400`);
 
     // The script rebuilds the lab by hand: one part per host, run inside that host.

@@ -1,0 +1,99 @@
+import { KokoError, quote, VXLAN_DEFAULT_PORT } from '@koko/core';
+import { suggestAddressPair, suggestInterfaceNames, type KokoDatabase, type LabRecord, type LinkDraftInput, type NodeRecord } from '@koko/db';
+import type { HostService } from './hosts';
+import type { LabService } from './labs';
+import type { LinkToConnect } from './schemas';
+import { vxlanPairMtu, type HostUnderlay } from './vxlan-underlay';
+
+/** Interface names and addresses of both ends of a connect request, with the gaps filled in. */
+interface CompleteEnds {
+  a: { ifname: string; addresses: string[] };
+  b: { ifname: string; addresses: string[] };
+}
+
+/** What a connect request makes, with its link-wide settings checked: a veth, or a vxlan pair with its MTU, UDP port and underlays. */
+export type LinkSettings = { kind: 'veth'; mtu?: number } | { kind: 'vxlan'; mtu: number; port: number; underlays: [HostUnderlay, HostUnderlay] };
+
+/** Underlays already read during one request, by host id, so a batch reads each host's once. */
+export type UnderlayCache = Map<string, Promise<HostUnderlay>>;
+
+/** Turns connect requests into link drafts: picks the kind, checks MTU and port, and fills in free names and addresses. */
+export class LinkDrafter {
+  constructor(
+    private readonly db: KokoDatabase,
+    private readonly hosts: HostService,
+    private readonly labs: LabService,
+  ) {}
+
+  #underlayOf(hostId: string, cache: UnderlayCache): Promise<HostUnderlay> {
+    let underlay = cache.get(hostId);
+    if (!underlay) {
+      underlay = this.hosts.underlayOf(hostId);
+      cache.set(hostId, underlay);
+    }
+    return underlay;
+  }
+
+  /**
+   * Checks MTU and port against the kind of link two nodes get. A vxlan pair gets the user's MTU
+   * or the most both underlays carry; a larger user MTU, underlays of two address families, or a
+   * port on a veth are invalid.
+   */
+  async settingsOf(input: Pick<LinkToConnect, 'mtu' | 'port'>, nodeA: NodeRecord, nodeB: NodeRecord, cache: UnderlayCache = new Map()): Promise<LinkSettings> {
+    if (nodeA.hostId === nodeB.hostId) {
+      if (input.port !== undefined) {
+        throw new KokoError(
+          'invalid',
+          `port ${input.port} applies to vxlan links between two hosts, but both nodes are on host ${quote(nodeA.hostName)}, so the link is a veth; remove port`,
+          'port',
+        );
+      }
+      return { kind: 'veth', ...(input.mtu !== undefined && { mtu: input.mtu }) };
+    }
+
+    const underlays: [HostUnderlay, HostUnderlay] = await Promise.all([this.#underlayOf(nodeA.hostId, cache), this.#underlayOf(nodeB.hostId, cache)]);
+    return { kind: 'vxlan', mtu: vxlanPairMtu(underlays[0], underlays[1], input.mtu), port: input.port ?? VXLAN_DEFAULT_PORT, underlays };
+  }
+
+  /** Returns a free interface name in `node` other than those in `avoid`. */
+  async #freeName(node: NodeRecord, avoid: string[]): Promise<string> {
+    const names = await suggestInterfaceNames(this.db, node.hostName, node.node, { count: avoid.length + 1 });
+    return names.find((name) => !avoid.includes(name))!;
+  }
+
+  /** Fills in what a connect request left out: free interface names, and a free address pair when neither end has addresses. */
+  async #complete(input: LinkToConnect, nodeA: NodeRecord, nodeB: NodeRecord, lab: LabRecord | undefined): Promise<CompleteEnds> {
+    const sameNode = nodeA.id === nodeB.id;
+    const ifnameA = input.a.ifname ?? (await this.#freeName(nodeA, sameNode && input.b.ifname ? [input.b.ifname] : []));
+    const ifnameB = input.b.ifname ?? (await this.#freeName(nodeB, sameNode ? [ifnameA] : []));
+
+    let addresses: [string[], string[]] = [input.a.addresses ?? [], input.b.addresses ?? []];
+    if (input.a.addresses === undefined && input.b.addresses === undefined) {
+      const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4) : this.labs.defaultPoolPair();
+      addresses = [[addressA], [addressB]];
+    }
+    return { a: { ifname: ifnameA, addresses: addresses[0] }, b: { ifname: ifnameB, addresses: addresses[1] } };
+  }
+
+  /**
+   * Builds what connect would store: a veth on one host, a vxlan pair with each host's underlay
+   * interface as parent otherwise. Free names and addresses come from the stored links, so a batch
+   * stores each draft before it builds the next.
+   */
+  async draftOf(input: LinkToConnect, nodeA: NodeRecord, nodeB: NodeRecord, id: string, lab: LabRecord | undefined, cache: UnderlayCache = new Map()): Promise<LinkDraftInput> {
+    const settings = await this.settingsOf(input, nodeA, nodeB, cache);
+    const ends = await this.#complete(input, nodeA, nodeB, lab);
+    const end = (node: NodeRecord, side: 'a' | 'b') => ({ host: node.hostName, node: node.node, ...ends[side] });
+    if (settings.kind === 'veth') return { id, kind: 'veth', a: end(nodeA, 'a'), b: end(nodeB, 'b'), ...(settings.mtu !== undefined && { mtu: settings.mtu }) };
+
+    const [underlayA, underlayB] = settings.underlays;
+    return {
+      id,
+      kind: 'vxlan',
+      a: { ...end(nodeA, 'a'), parent: underlayA.parent },
+      b: { ...end(nodeB, 'b'), parent: underlayB.parent },
+      mtu: settings.mtu,
+      port: settings.port,
+    };
+  }
+}

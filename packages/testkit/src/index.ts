@@ -2,3 +2,4 @@ export * from './lab';
 export * from './koko';
 export * from './agent-process';
 export * from './simulated-hosts';
+export * from './host-lab';

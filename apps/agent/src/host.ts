@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname, release } from 'node:os';
 import type { HostInfo, UnderlayInterface } from '@koko/agent-api';
 import { currentNamespace, dockerClient, readInterfaces, runCommand } from '@koko/linux';
+import { describeFileError } from './file-errors';
 
 /** How long host info waits for the Docker engine before it reports it unreachable, in milliseconds. */
 const DOCKER_PING_TIMEOUT_MS = 1500;
@@ -18,15 +19,15 @@ export async function loadOrCreateHostId(stateDir: string): Promise<string> {
     const id = (await readFile(file, 'utf8')).trim();
     if (id) return id;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw describeFileError(error, file, 'host id file', '--state-dir');
   }
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const id = randomUUID();
   try {
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
     await writeFile(file, `${id}\n`, { mode: 0o644, flag: 'wx' });
     return id;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw describeFileError(error, file, 'host id file', '--state-dir');
     return (await readFile(file, 'utf8')).trim();
   }
 }

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { AgentHandlers } from '@koko/agent-api';
 import { readInventory } from '@koko/linux';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { ChangeFeed } from './changes';
-import { ConfigError, HELP, describeListen, parseAgentArgs } from './config';
+import { type AgentConfig, ConfigError, HELP, describeListen, parseAgentArgs } from './config';
 import { loadOrCreateHostId, readHostInfo } from './host';
 import { Operations } from './operations';
-import { closeServer, createAgentServer, listen } from './server';
+import { listen } from './listen';
+import { createAgentServer } from './server';
 import { createTokenCheck, loadOrCreateToken } from './token';
 
 function agentVersion(): string {
@@ -34,7 +35,21 @@ async function run(args: string[]): Promise<number> {
   }
 
   const { config } = parsed;
-  const log = pino({ name: 'koko-agent', level: config.logLevel });
+  // Synchronous writes: nothing is buffered at exit, so a log reader that went away (a closed
+  // pipe) cannot stall the exit, and every line before the exit is written.
+  const log = pino({ name: 'koko-agent', level: config.logLevel }, pino.destination({ dest: 1, sync: true }));
+  log.info({ version, pid: process.pid, listen: describeListen(config.listen), node: process.version }, 'starting');
+  try {
+    await serve(config, version, log);
+    return 0;
+  } catch (error) {
+    log.fatal({ error: error instanceof Error ? error.message : String(error) }, 'cannot start');
+    throw error;
+  }
+}
+
+/** Serves requests until SIGTERM or SIGINT, then stops cleanly. */
+async function serve(config: AgentConfig, version: string, log: Logger): Promise<void> {
   const { token, created } = await loadOrCreateToken(config.tokenFile);
   if (created) log.info({ tokenFile: config.tokenFile }, 'generated a new bearer token (mode 0600)');
   else log.info({ tokenFile: config.tokenFile }, 'using the bearer token from the token file');
@@ -54,7 +69,8 @@ async function run(args: string[]): Promise<number> {
   };
 
   const server = createAgentServer(handlers, createTokenCheck(token), log);
-  const address = await listen(server, config.listen);
+  const listener = await listen(server, config.listen);
+  const address = listener.address;
   log.info({ address, hostId, version, pid: process.pid }, 'listening');
 
   await new Promise<void>((resolve) => {
@@ -73,11 +89,11 @@ async function run(args: string[]): Promise<number> {
     process.on('SIGINT', stop);
   });
 
+  const stopStarted = performance.now();
   await operations.stop();
   changes.close();
-  await closeServer(server, config.listen);
-  log.info({ address: describeListen(config.listen) }, 'stopped');
-  return 0;
+  await listener.close();
+  log.info({ address, stopMs: Math.round(performance.now() - stopStarted) }, 'stopped');
 }
 
 run(process.argv.slice(2)).then(

@@ -4,15 +4,51 @@ import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type AgentClient, closeAgentClient, createAgentClient } from '@koko/agent-api';
 import { mustRun, run } from '@koko/testkit';
 
 const require = createRequire(import.meta.url);
 export const TSX_CLI = require.resolve('tsx/cli');
+/** tsx's loader, for `node --import`: the agent then runs in the one process the test starts, so its PID is the agent's. */
+export const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 export const AGENT_ENTRY = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** How long an agent may take to start: tsx compiles the sources on a loaded 2-core machine. */
 const START_TIMEOUT_MS = 30_000;
+
+/** The command that runs the agent with `args`, as the systemd unit does: node with tsx's loader. */
+export function agentCommand(args: string[]): string[] {
+  return [process.execPath, '--import', TSX_LOADER, AGENT_ENTRY, ...args];
+}
+
+/** Parses the JSON log lines in `text`, skipping anything else. */
+export function parseLogLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+export interface FinishedAgent {
+  code: number | null;
+  stderr: string;
+  logs: Record<string, unknown>[];
+}
+
+/** Runs an agent that is expected to exit by itself (bad flags, a path it rejects) and returns how it ended. */
+export async function runAgentToExit(args: string[], timeoutMs = START_TIMEOUT_MS): Promise<FinishedAgent> {
+  const [file, ...rest] = agentCommand(args);
+  const child = spawn(file!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
+  clearTimeout(timer);
+  return { code, stderr, logs: parseLogLines(stdout) };
+}
 
 export { type IpLink, Lab, TEST_IMAGE, ipLinks, linkNames } from '@koko/testkit';
 
@@ -46,7 +82,7 @@ export interface RunningAgent {
 export async function startAgent(options: { socket?: boolean; netns?: string; dir?: string } = {}): Promise<RunningAgent> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kag-agent-'));
   const listen = options.socket ? `unix:${dir}/agent.sock` : '127.0.0.1:0';
-  const command = [process.execPath, TSX_CLI, AGENT_ENTRY, '--listen', listen, '--token-file', `${dir}/token`, '--state-dir', dir];
+  const command = agentCommand(['--listen', listen, '--token-file', `${dir}/token`, '--state-dir', dir]);
   const argv = options.netns ? ['ip', 'netns', 'exec', options.netns, ...command] : command;
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   const logs: Record<string, unknown>[] = [];

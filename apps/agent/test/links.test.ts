@@ -248,3 +248,29 @@ describe('statistics', () => {
     expect(error.message).toContain('"nothere0"');
   });
 });
+
+describe('error wording', () => {
+  it('names an invalid field once', async () => {
+    const link = { kind: 'vlan', endpoint: { node: netns(guest), ifname: 'kaf23' }, parent: 'u0' };
+
+    const error = await rejection(hostAgent.client.applyBatch.mutate({ create: [link as never] }));
+
+    expect(error.message).toBe('invalid input: create.0.vlanId: VLAN id is missing');
+    expect(error.message.split('create.0.vlanId')).toHaveLength(2);
+  });
+
+  it('lists several problems one per line', async () => {
+    const links = [
+      { kind: 'vlan', endpoint: { node: netns(guest), ifname: 'kaf24' }, parent: 'u0' },
+      { ...veth('kaf25', 'kaf26'), mtu: 67 },
+    ];
+
+    const error = await rejection(hostAgent.client.applyBatch.mutate({ create: links as never }));
+    const lines = error.message.split('\n');
+
+    expect(lines[0]).toBe('invalid input, 2 problems:');
+    expect(lines[1]).toMatch(/^- create\.0\.vlanId: /);
+    expect(lines[2]).toMatch(/^- create\.1\.mtu: /);
+    expect(error.data?.issues.map((issue) => issue.field)).toEqual(['create.0.vlanId', 'create.1.mtu']);
+  });
+});

@@ -7,6 +7,14 @@ import { z } from 'zod';
  */
 export const MAX_BATCH_ITEMS = 5000;
 
+/**
+ * Largest request body the agent reads, in bytes (16 MiB). A batch of MAX_BATCH_ITEMS veths with
+ * every field filled in is about 4.3 MB of JSON (64-character container names, four IPv6
+ * addresses and a mirror on each end, an id and an MTU). The limit leaves more than three times
+ * that, and a body of hundreds of megabytes is rejected before the agent reads it into memory.
+ */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
 const linkList = z.array(linkRequestSchema).max(MAX_BATCH_ITEMS, { error: `too many links; send at most ${MAX_BATCH_ITEMS} per request` });
 const interfaceList = z.array(interfaceRefSchema).max(MAX_BATCH_ITEMS, { error: `too many interfaces; name at most ${MAX_BATCH_ITEMS} per request` });
 

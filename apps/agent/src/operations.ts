@@ -1,5 +1,5 @@
-import type { ApplyResult, ChangeInput, PlanResult, PlannedLink, StatsResult } from '@koko/agent-api';
-import { type InterfaceRef, KokoError, type LinkRequest, describeNode, endpointsOf, quote } from '@koko/core';
+import type { ApplyResult, ChangeInput, InterfaceStats, MissingInterface, PlanResult, PlannedLink, StatsResult } from '@koko/agent-api';
+import { type InterfaceRef, KokoError, type LinkRequest, type NodeRef, describeNode, endpointsOf, quote } from '@koko/core';
 import {
   type CreatePlan,
   type Namespace,
@@ -15,6 +15,10 @@ import {
 } from '@koko/linux';
 import { TRPCError } from '@trpc/server';
 import type { Logger } from 'pino';
+import { BATCH_PATHS, CREATE_PATHS, DELETE_PATHS, type ItemPaths, nodePaths, planNamingItem, withField } from './failing-item';
+
+/** Most link ids an operation's log line lists; the line always has the full count. */
+const LOGGED_LINK_IDS = 10;
 
 /** The plans of one batch: deletions run before creations. */
 interface BatchPlans {
@@ -38,29 +42,40 @@ export class Operations {
 
   constructor(private readonly log: Logger) {}
 
-  /** Resolves every node the batch names, so the right namespaces can be locked before planning. */
-  private async lockRequest(input: ChangeInput): Promise<{ exclusive: string[]; shared: string[] }> {
-    const nodes = [...input.create.flatMap(endpointsOf).map((endpoint) => endpoint.node), ...input.delete.map((ref) => ref.node)];
-    const unique = new Map(nodes.map((node) => [describeNode(node), node]));
-    const namespaces = await Promise.all([...unique.values()].map(resolveNamespace));
+  /**
+   * Resolves every node the batch names, so the right namespaces can be locked before planning.
+   * A node that does not resolve fails the request with the input path of the first field naming it.
+   */
+  private async lockRequest(input: ChangeInput, paths: ItemPaths): Promise<{ exclusive: string[]; shared: string[] }> {
+    const unique = new Map<string, { node: NodeRef; field: string }>();
+    for (const entry of nodePaths(input.create, input.delete, paths)) {
+      if (!unique.has(describeNode(entry.node))) unique.set(describeNode(entry.node), entry);
+    }
+    const entries = [...unique.values()];
+    const results = await Promise.allSettled(entries.map((entry) => resolveNamespace(entry.node)));
+    const namespaces = results.map((result, index) => {
+      if (result.status === 'rejected') throw withField(result.reason, entries[index]!.field);
+      return result.value;
+    });
     // vxlan, vlan and macvlan need their parent in the agent's namespace to stay while they are planned and made.
     const shared = input.create.some((link) => link.kind !== 'veth') ? [await currentNamespaceKey()] : [];
     return { exclusive: namespaces.map((namespace: Namespace) => namespace.key), shared };
   }
 
   /** Plans a batch under the namespace lock and passes the plans to `work`, still under the lock. */
-  private async withPlans<T>(input: ChangeInput, work: (plans: BatchPlans) => Promise<T>): Promise<T> {
-    const request = await this.lockRequest(input);
+  private async withPlans<T>(input: ChangeInput, paths: ItemPaths, work: (plans: BatchPlans) => Promise<T>): Promise<T> {
+    const request = await this.lockRequest(input, paths);
     return this.lock.run(request, async () => {
-      const deletePlan = input.delete.length > 0 ? await planDelete(input.delete) : undefined;
-      if (deletePlan) await rejectReusedNames(input.create, input.delete);
-      const createPlan = input.create.length > 0 ? await planCreate(input.create, input.options) : undefined;
+      const deletePlan = input.delete.length > 0 ? await planNamingItem(input.delete, planDelete, paths.delete) : undefined;
+      if (deletePlan) await rejectReusedNames(input.create, input.delete, paths);
+      const createPlan =
+        input.create.length > 0 ? await planNamingItem(input.create, (links) => planCreate(links, input.options), paths.create) : undefined;
       return work({ deletePlan, createPlan });
     });
   }
 
   async plan(input: ChangeInput): Promise<PlanResult> {
-    return this.withPlans(input, async ({ deletePlan, createPlan }) => {
+    return this.withPlans(input, BATCH_PATHS, async ({ deletePlan, createPlan }) => {
       const steps = [...(deletePlan?.steps ?? []), ...(createPlan?.steps ?? [])];
       return {
         links: linksOf(createPlan),
@@ -72,13 +87,12 @@ export class Operations {
   }
 
   /** Applies a batch: the deletions, then the creations. A failed creation is rolled back; the deletions before it stay done. */
-  async apply(operation: string, input: ChangeInput): Promise<ApplyResult> {
+  async apply(operation: string, input: ChangeInput, paths: ItemPaths = BATCH_PATHS): Promise<ApplyResult> {
     this.rejectIfStopping();
     const started = performance.now();
-    const task = this.withPlans(input, async ({ deletePlan, createPlan }) => {
+    const task = this.withPlans(input, paths, async ({ deletePlan, createPlan }) => {
       this.rejectIfStopping();
       const links = linksOf(createPlan);
-      const linkIds = links.map((link) => link.id);
       let steps = 0;
       let batches = 0;
       if (deletePlan) {
@@ -99,33 +113,45 @@ export class Operations {
         }
       }
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
-      this.log.info({ operation, linkIds, deleted: deletePlan?.summary.length ?? 0, steps, batches, durationMs }, `${operation} done`);
+      const linkIds = links.slice(0, LOGGED_LINK_IDS).map((link) => link.id);
+      this.log.info({ operation, links: links.length, linkIds, deleted: deletePlan?.summary.length ?? 0, steps, batches, durationMs }, `${operation} done`);
       return { links, deleted: deletePlan?.summary ?? [], steps, batches, durationMs };
     });
     return this.track(task);
   }
 
   async create(link: LinkRequest, options: ChangeInput['options']): Promise<ApplyResult> {
-    return this.apply('create', { create: [link], delete: [], options });
+    return this.apply('create', { create: [link], delete: [], options }, CREATE_PATHS);
   }
 
   async delete(interfaces: InterfaceRef[]): Promise<ApplyResult> {
-    return this.apply('delete', { create: [], delete: interfaces, options: {} });
+    return this.apply('delete', { create: [], delete: interfaces, options: {} }, DELETE_PATHS);
   }
 
+  /**
+   * Reads the counters of each interface. A missing interface or node is listed in `missing`
+   * rather than failing the query, unless no interface at all was found.
+   */
   async stats(interfaces: InterfaceRef[]): Promise<StatsResult> {
-    const found = await readInterfaceStatistics(interfaces);
-    return {
-      readAt: Date.now(),
-      interfaces: found.map(({ ref, namespace, info }) => ({
-        node: ref.node,
-        ifname: ref.ifname,
-        namespace: namespace.label,
-        state: info.state,
-        up: info.up,
-        counters: info.counters,
-      })),
-    };
+    const results = await readInterfaceStatistics(interfaces);
+    const found: InterfaceStats[] = [];
+    const missing: MissingInterface[] = [];
+    results.forEach((result, index) => {
+      const { node, ifname } = result.ref;
+      if (result.found) {
+        const { info } = result;
+        found.push({ index, node, ifname, namespace: result.namespace.label, state: info.state, up: info.up, counters: info.counters });
+      } else {
+        missing.push({ index, node, ifname, message: result.error.message });
+      }
+    });
+
+    if (found.length === 0) {
+      const first = results[0] as Extract<(typeof results)[number], { found: false }>;
+      const others = results.length > 1 ? ` (none of the ${results.length} requested interfaces was found)` : '';
+      throw new KokoError(first.error.code, `${first.error.message}${others}`, 'interfaces.0');
+    }
+    return { readAt: Date.now(), interfaces: found, missing };
   }
 
   /** Rejects new changes from now on and waits until the running ones finish. */
@@ -156,16 +182,19 @@ export class Operations {
  * Rejects a batch that deletes an interface and creates one of the same name in the same
  * namespace: creations are checked against the namespaces as they are before the deletions run.
  */
-async function rejectReusedNames(creates: LinkRequest[], deletes: InterfaceRef[]): Promise<void> {
+async function rejectReusedNames(creates: LinkRequest[], deletes: InterfaceRef[], paths: ItemPaths): Promise<void> {
   const deleted = new Set<string>();
   for (const ref of deletes) deleted.add(`${(await resolveNamespace(ref.node)).key}/${ref.ifname}`);
-  for (const endpoint of creates.flatMap(endpointsOf)) {
-    const namespace = await resolveNamespace(endpoint.node);
-    if (deleted.has(`${namespace.key}/${endpoint.ifname}`)) {
-      throw new KokoError(
-        'invalid',
-        `interface ${quote(endpoint.ifname)} in ${namespace.label} is both deleted and created by this batch; send the deletion and the creation as two requests`,
-      );
+  for (const [index, link] of creates.entries()) {
+    for (const endpoint of endpointsOf(link)) {
+      const namespace = await resolveNamespace(endpoint.node);
+      if (deleted.has(`${namespace.key}/${endpoint.ifname}`)) {
+        throw new KokoError(
+          'invalid',
+          `interface ${quote(endpoint.ifname)} in ${namespace.label} is both deleted and created by this batch; send the deletion and the creation as two requests`,
+          paths.create(index),
+        );
+      }
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { LinkRequestInput } from '@koko/core';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Lab, type RunningAgent, linkNames, sh, startAgent } from './helpers';
+import { Lab, type RunningAgent, linkNames, sh, startAgent, waitFor } from './helpers';
 
 const lab = new Lab('kag');
 const agents: RunningAgent[] = [];
@@ -56,6 +56,10 @@ it('finishes the running batch on SIGTERM and rejects new changes', async () => 
     throw new Error(`${String(error)}; agent logs: ${JSON.stringify(agent.logs)}`);
   });
   expect(result.links).toHaveLength(count);
+  const done = await waitFor('the applyBatch log line', () => agent.logs.find((entry) => entry.msg === 'applyBatch done'));
+  // A long batch logs its count and the first ids, not every id.
+  expect(done.links).toBe(count);
+  expect(done.linkIds).toEqual(result.links.slice(0, 10).map((link) => link.id));
   expect(await linkNames(a)).toHaveLength(count + 1);
   expect(await late).not.toBe('accepted');
   expect(await linkNames(a)).not.toContain('klate0');

@@ -128,6 +128,7 @@ describe('batch', () => {
       const error = await rejection(agent.client.applyBatch.mutate({ delete: [{ node: netns(a), ifname: 'kr0' }], create: [veth('kr0', 'kr2')] }));
 
       expect(error.message).toContain('both deleted and created');
+      expect(error.data?.field).toBe('create.0');
       expect(await linkNames(a)).toContain('kr0');
     } finally {
       await agent.client.delete.mutate({ interfaces: [{ node: netns(a), ifname: 'kr0' }] });
@@ -245,7 +246,101 @@ describe('statistics', () => {
     const error = await rejection(agent.client.stats.query({ interfaces: [{ node: netns(a), ifname: 'nothere0' }] }));
 
     expect(error.data?.code).toBe('NOT_FOUND');
+    expect(error.data?.field).toBe('interfaces.0');
     expect(error.message).toContain('"nothere0"');
+  });
+
+  it('reports a missing interface per item', async () => {
+    const refs = [
+      { node: netns(a), ifname: 'lo' },
+      { node: netns(a), ifname: 'kafnothere0' },
+      { node: netns('kaf-no-such-netns'), ifname: 'eth0' },
+      { node: netns(b), ifname: 'lo' },
+    ];
+
+    const result = await agent.client.stats.query({ interfaces: refs });
+
+    expect(result.interfaces.map((entry) => [entry.index, entry.ifname, entry.namespace])).toEqual([
+      [0, 'lo', `netns "${a}"`],
+      [3, 'lo', `netns "${b}"`],
+    ]);
+    expect(result.missing.map((entry) => [entry.index, entry.ifname])).toEqual([
+      [1, 'kafnothere0'],
+      [2, 'eth0'],
+    ]);
+    expect(result.missing[0]!.message).toContain(`"kafnothere0" not found in netns "${a}"`);
+    expect(result.missing[1]!.message).toContain('kaf-no-such-netns');
+  });
+
+  it('fails when no interface is found', async () => {
+    const error = await rejection(
+      agent.client.stats.query({ interfaces: [{ node: netns(a), ifname: 'kafnothere0' }, { node: netns(b), ifname: 'kafnothere1' }] }),
+    );
+
+    expect(error.data?.code).toBe('NOT_FOUND');
+    expect(error.message).toContain('none of the 2 requested interfaces was found');
+  });
+});
+
+describe('error fields', () => {
+  it('names the conflicting item of a batch', async () => {
+    await agent.client.create.mutate({ link: veth('kaf0', 'kaf1') });
+    try {
+      const error = await rejection(agent.client.applyBatch.mutate({ create: [veth('kaf2', 'kaf3'), veth('kaf0', 'kaf4'), veth('kaf5', 'kaf6')] }));
+
+      expect(error.data?.code).toBe('CONFLICT');
+      expect(error.data?.field).toBe('create.1');
+      expect(error.data?.issues).toEqual([{ field: 'create.1', message: error.message }]);
+      expect(await linkNames(a)).toEqual(['kaf0', 'lo']);
+    } finally {
+      await agent.client.delete.mutate({ interfaces: [{ node: netns(a), ifname: 'kaf0' }] });
+    }
+  });
+
+  it('names the second use of a name in a batch', async () => {
+    const links = [veth('kaf7', 'kaf8'), veth('kaf9', 'kaf10'), veth('kaf11', 'kaf12'), veth('kaf13', 'kaf8')];
+
+    const error = await rejection(agent.client.plan.mutate({ create: links }));
+
+    expect(error.data?.code).toBe('CONFLICT');
+    expect(error.data?.field).toBe('create.3');
+  });
+
+  it('names the link of a create that conflicts', async () => {
+    await agent.client.create.mutate({ link: veth('kaf14', 'kaf15') });
+    try {
+      const error = await rejection(agent.client.create.mutate({ link: veth('kaf14', 'kaf16') }));
+
+      expect(error.data?.field).toBe('link');
+    } finally {
+      await agent.client.delete.mutate({ interfaces: [{ node: netns(a), ifname: 'kaf14' }] });
+    }
+  });
+
+  it('names the node that does not exist', async () => {
+    const link: LinkRequestInput = { kind: 'veth', a: { node: netns(a), ifname: 'kaf17' }, b: { node: netns('kaf-no-such-netns'), ifname: 'kaf18' } };
+
+    const error = await rejection(agent.client.applyBatch.mutate({ create: [veth('kaf19', 'kaf20'), link] }));
+
+    expect(error.data?.code).toBe('NOT_FOUND');
+    expect(error.data?.field).toBe('create.1.b.node');
+    expect(await linkNames(a)).toEqual(['lo']);
+  });
+
+  it('names the missing interface of a delete', async () => {
+    await agent.client.create.mutate({ link: veth('kaf21', 'kaf22') });
+    try {
+      const refs = [{ node: netns(a), ifname: 'kaf21' }, { node: netns(a), ifname: 'lo' }, { node: netns(b), ifname: 'kafnothere0' }];
+      const batchError = await rejection(agent.client.applyBatch.mutate({ delete: [refs[0]!, refs[2]!] }));
+      const deleteError = await rejection(agent.client.delete.mutate({ interfaces: [refs[0]!, refs[2]!] }));
+
+      expect(batchError.data?.code).toBe('NOT_FOUND');
+      expect(batchError.data?.field).toBe('delete.1');
+      expect(deleteError.data?.field).toBe('interfaces.1');
+      expect(await linkNames(a)).toContain('kaf21');
+    } finally {
+      await agent.client.delete.mutate({ interfaces: [{ node: netns(a), ifname: 'kaf21' }] });
+    }
   });
 });
 

@@ -138,6 +138,8 @@ export interface ApplyResult {
 }
 
 export interface InterfaceStats {
+  /** Position of the interface in the request's `interfaces`. */
+  index: number;
   node: NodeRef;
   ifname: string;
   namespace: string;
@@ -146,9 +148,23 @@ export interface InterfaceStats {
   counters: InterfaceCounters;
 }
 
+/** An interface of a stats request that could not be read: it, or its node, does not exist. */
+export interface MissingInterface {
+  /** Position of the interface in the request's `interfaces`. */
+  index: number;
+  node: NodeRef;
+  ifname: string;
+  message: string;
+}
+
+/**
+ * Counters of the interfaces found, in request order, and the ones not found. The query fails
+ * with NOT_FOUND only when none of the interfaces was found.
+ */
 export interface StatsResult {
   readAt: number;
   interfaces: InterfaceStats[];
+  missing: MissingInterface[];
 }
 
 export type ContainerAction = 'start' | 'stop' | 'die' | 'destroy';

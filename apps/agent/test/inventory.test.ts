@@ -66,19 +66,39 @@ afterAll(async () => {
   await lab.cleanup();
 });
 
+/**
+ * Reads a namespace through the agent between two equal reads of the kernel. A new veth can still
+ * change after it is made (carrier up, IPv6 link-local address after duplicate detection), and a
+ * loaded machine stretches that out, so a comparison with an older inventory would be racy.
+ */
+async function settledViews(readKernel: () => Promise<IpLink[]>, pick: (found: Inventory) => NamespaceInfo) {
+  for (let attempt = 0; ; attempt++) {
+    const before = kernelView(await readKernel());
+    const agentSide = agentView(pick(await agent.client.inventory.query()));
+    const after = kernelView(await readKernel());
+    if (JSON.stringify(before) === JSON.stringify(after) || attempt === 10) return { agentSide, kernelSide: after };
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 describe('inventory', () => {
   it('matches ip -json in each netns', async () => {
     for (const name of [a, b]) {
-      expect(agentView(namespaceNamed(name)), name).toEqual(kernelView(await ipLinks(name)));
+      const pick = (found: Inventory) => found.namespaces.find((entry) => entry.node.kind === 'netns' && entry.node.name === name)!;
+      const { agentSide, kernelSide } = await settledViews(() => ipLinks(name), pick);
+
+      expect(agentSide, name).toEqual(kernelSide);
     }
   });
 
   it('matches ip -json in the container', async () => {
     const entry = inventory.containers.find((item) => item.name === container)!;
-    const namespace = inventory.namespaces.find((item) => item.key === entry.namespaceKey)!;
-    const links = JSON.parse(await sh('nsenter', `--net=/proc/${entry.pid}/ns/net`, 'ip', '-json', '-details', 'address', 'show')) as IpLink[];
+    const readKernel = async () => JSON.parse(await sh('nsenter', `--net=/proc/${entry.pid}/ns/net`, 'ip', '-json', '-details', 'address', 'show')) as IpLink[];
+    const pick = (found: Inventory) => found.namespaces.find((item) => item.key === entry.namespaceKey)!;
 
-    expect(agentView(namespace)).toEqual(kernelView(links));
+    const { agentSide, kernelSide } = await settledViews(readKernel, pick);
+
+    expect(agentSide).toEqual(kernelSide);
   });
 
   it('lists the container with its state, PID and labels', async () => {
@@ -122,6 +142,53 @@ describe('inventory', () => {
     expect(info.kernel).toBe((await sh('uname', '-r')).trim());
     expect(info.docker.reachable).toBe(true);
     expect(info.hostId).toBe(inventory.hostId);
+  });
+});
+
+describe('veth peers seen from one end only', () => {
+  const ownLab = new Lab('kaf');
+  let x: string;
+  let container1: string;
+  let hostAgent: RunningAgent | undefined;
+
+  afterAll(async () => {
+    await hostAgent?.stop();
+    await ownLab.cleanup();
+  });
+
+  function peerIn(found: Inventory, key: string | undefined, ifname: string) {
+    return found.namespaces.find((entry) => entry.key === key)?.interfaces.find((info) => info.name === ifname)?.peer;
+  }
+
+  it('resolves the netns end of a hand-made veth into a container', async () => {
+    // Two fresh netns and two fresh containers joined the same way, so both pairs are ifindex 2 to
+    // ifindex 2 and the ifindexes alone cannot tell the pairs apart.
+    const [y] = await Promise.all([ownLab.netns('y'), ownLab.netns('x').then((name) => (x = name))]);
+    [container1] = await Promise.all([ownLab.container('c1'), ownLab.container('c2')]);
+    const [pid1, pid2] = await Promise.all([ownLab.containerPid(container1), ownLab.containerPid(`${ownLab.prefix}-c2`)]);
+    await sh('ip', '-n', x, 'link', 'add', 'kafp0', 'type', 'veth', 'peer', 'name', 'kafq0', 'netns', String(pid1));
+    await sh('ip', '-n', y!, 'link', 'add', 'kafp0', 'type', 'veth', 'peer', 'name', 'kafq0', 'netns', String(pid2));
+
+    const found = await agent.client.inventory.query();
+    const containerKey = found.containers.find((item) => item.name === container1)!.namespaceKey;
+    const netnsKey = found.namespaces.find((entry) => entry.node.kind === 'netns' && entry.node.name === x)!.key;
+
+    expect(peerIn(found, containerKey, 'kafq0')).toMatchObject({ namespaceKey: netnsKey, ifname: 'kafp0' });
+    expect(peerIn(found, netnsKey, 'kafp0')).toMatchObject({ namespaceKey: containerKey, ifname: 'kafq0' });
+  });
+
+  it("resolves a peer in the agent's own namespace", async () => {
+    const [home, under, decoyA, decoyB] = await Promise.all([ownLab.netns('home'), ownLab.netns('u2'), ownLab.netns('da'), ownLab.netns('db')]);
+    await sh('ip', '-n', home, 'link', 'add', 'kafhome0', 'type', 'veth', 'peer', 'name', 'kafund0', 'netns', under);
+    await sh('ip', '-n', decoyA, 'link', 'add', 'kafdec0', 'type', 'veth', 'peer', 'name', 'kafdec1', 'netns', decoyB);
+    hostAgent = await startAgent({ socket: true, netns: home });
+
+    const found = await hostAgent.client.inventory.query();
+    const own = found.namespaces.find((entry) => entry.node.kind === 'current')!;
+    const underKey = found.namespaces.find((entry) => entry.node.kind === 'netns' && entry.node.name === under)!.key;
+
+    expect(peerIn(found, own.key, 'kafhome0')).toMatchObject({ namespaceKey: underKey, ifname: 'kafund0' });
+    expect(peerIn(found, underKey, 'kafund0')).toMatchObject({ namespaceKey: own.key, ifname: 'kafhome0' });
   });
 });
 

@@ -207,13 +207,62 @@ function peerOf(located: Located): VethPeer {
   return { ifindex: located.info.ifindex, namespaceKey: located.namespace.key, namespace: located.namespace.label, ifname: located.info.name };
 }
 
+/** Finds the other end of a veth whose peer is in its own namespace: a veth there that points back. */
+function localPeer(namespace: NamespaceInventory, info: InventoryInterface): InventoryInterface | undefined {
+  return namespace.interfaces.find(
+    (other) => other.kind === 'veth' && other.ifindex === info.linkIndex && other.linkIndex === info.ifindex && other.linkNetnsId === undefined,
+  );
+}
+
+/**
+ * Resolves the peers left ambiguous by ifindex and tag through the netns names behind their nsid
+ * (`ip netns list-id`, run only in the namespaces that need it). A name is matched by the
+ * namespace key of its file, so it also finds the agent's own namespace when that is a named
+ * netns (an agent started with `ip netns exec`).
+ */
+async function resolveByNsidNames(ambiguous: { located: Located; candidates: Located[] }[]): Promise<void> {
+  const needNames = [...new Map(ambiguous.map(({ located }) => [located.namespace.key, located.namespace])).values()];
+  const names = await readNsidNames(needNames.map((namespace) => ({ key: namespace.key, label: namespace.label, file: namespace.file, node: namespace.node })));
+  const namesByKey = new Map(needNames.map((namespace, index) => [namespace.key, names[index]!]));
+  const keysOfNames = new Map<string, string | undefined>();
+
+  for (const { located, candidates } of ambiguous) {
+    const peerName = namesByKey.get(located.namespace.key)?.get(located.info.linkNetnsId!);
+    if (peerName !== undefined && !keysOfNames.has(peerName)) keysOfNames.set(peerName, await namespaceKeyOf(`${NETNS_RUN_DIR}/${peerName}`));
+    const peerKey = peerName === undefined ? undefined : keysOfNames.get(peerName);
+    const named = candidates.filter((candidate) => peerKey !== undefined && candidate.namespace.key === peerKey);
+    located.info.peer = named.length === 1 ? peerOf(named[0]!) : { ifindex: located.info.linkIndex! };
+  }
+}
+
+/**
+ * Fills in the peer of a veth whose own lookup failed when exactly one resolved veth names it as
+ * its peer. The two ends see different nsids and names, so one end can often be resolved while
+ * the other cannot, for example a container's end (unnamed, so invisible to `ip netns list-id`).
+ */
+function fillReversePeers(namespaces: NamespaceInventory[]): void {
+  const pointingAt = new Map<InventoryInterface, Located[]>();
+  const byKey = new Map(namespaces.map((namespace) => [namespace.key, namespace]));
+  for (const namespace of namespaces) {
+    for (const info of namespace.interfaces) {
+      if (info.kind !== 'veth' || !info.peer?.namespaceKey) continue;
+      const target = byKey.get(info.peer.namespaceKey)?.interfaces.find((other) => other.ifindex === info.peer!.ifindex);
+      if (!target || target.kind !== 'veth' || target.linkIndex !== info.ifindex) continue;
+      pointingAt.set(target, [...(pointingAt.get(target) ?? []), { namespace, info }]);
+    }
+  }
+  for (const [target, sources] of pointingAt) {
+    if (target.peer?.namespaceKey === undefined && sources.length === 1) target.peer = peerOf(sources[0]!);
+  }
+}
+
 /**
  * Resolves the peer of every veth. A veth reports its peer's ifindex and, when the peer lives in
  * another namespace, that namespace's nsid as seen from its own. ifindexes repeat across
  * namespaces, so a candidate must point back (its peer ifindex is ours); koko's tag then picks
- * between candidates, and last the netns names behind the nsid (`ip netns list-id`, read only for
- * namespaces that still have an ambiguous veth), which exist for named namespaces only. A peer
- * that stays ambiguous keeps only its ifindex.
+ * between candidates, and last the netns names behind the nsid, which exist for named namespaces
+ * only. An end that stays ambiguous takes its peer from the other end when that one resolved to
+ * it; otherwise it keeps only the peer's ifindex.
  */
 export async function pairVethPeers(namespaces: NamespaceInventory[]): Promise<void> {
   const crossing = new Map<string, Located[]>();
@@ -232,7 +281,7 @@ export async function pairVethPeers(namespaces: NamespaceInventory[]): Promise<v
     for (const info of namespace.interfaces) {
       if (info.kind !== 'veth' || info.linkIndex === undefined) continue;
       if (info.linkNetnsId === undefined) {
-        const local = namespace.interfaces.find((other) => other.ifindex === info.linkIndex);
+        const local = localPeer(namespace, info);
         info.peer = local ? peerOf({ namespace, info: local }) : { ifindex: info.linkIndex };
         continue;
       }
@@ -246,16 +295,9 @@ export async function pairVethPeers(namespaces: NamespaceInventory[]): Promise<v
       else ambiguous.push({ located: { namespace, info }, candidates });
     }
   }
-  if (ambiguous.length === 0) return;
 
-  const needNames = [...new Map(ambiguous.map(({ located }) => [located.namespace.key, located.namespace])).values()];
-  const names = await readNsidNames(needNames.map((namespace) => ({ key: namespace.key, label: namespace.label, file: namespace.file, node: namespace.node })));
-  const namesByKey = new Map(needNames.map((namespace, index) => [namespace.key, names[index]!]));
-  for (const { located, candidates } of ambiguous) {
-    const peerName = namesByKey.get(located.namespace.key)?.get(located.info.linkNetnsId!);
-    const named = candidates.filter((candidate) => candidate.namespace.node.kind === 'netns' && candidate.namespace.node.name === peerName);
-    located.info.peer = named.length === 1 ? peerOf(named[0]!) : { ifindex: located.info.linkIndex! };
-  }
+  if (ambiguous.length > 0) await resolveByNsidNames(ambiguous);
+  fillReversePeers(namespaces);
 }
 
 /**

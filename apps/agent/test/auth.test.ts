@@ -106,11 +106,14 @@ it('logs rejections without the token value', async () => {
 
 it('keeps token and host id across restarts', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kag-restart-'));
+  const started: RunningAgent[] = [];
   try {
     const first = await startAgent({ dir });
+    started.push(first);
     const firstId = (await first.client.hostInfo.query()).hostId;
     await first.stop();
     const second = await startAgent({ dir });
+    started.push(second);
     const secondId = (await second.client.hostInfo.query()).hostId;
     await second.stop();
 
@@ -120,6 +123,8 @@ it('keeps token and host id across restarts', async () => {
     expect(first.logs.some((entry) => entry.msg === 'generated a new bearer token (mode 0600)')).toBe(true);
     expect(second.logs.some((entry) => entry.msg === 'using the bearer token from the token file')).toBe(true);
   } finally {
+    // An agent a failed check left running; stop() does nothing for one that already exited.
+    await Promise.all(started.map((agent) => agent.stop('SIGKILL')));
     rmSync(dir, { recursive: true, force: true });
   }
 });

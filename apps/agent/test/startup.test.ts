@@ -176,7 +176,7 @@ describe('logs and stop', () => {
     const events: AgentEvent[] = [];
     const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => events.push(event) });
     try {
-      await waitFor('the ready event', () => events.find((event) => event.type === 'ready'));
+      await waitFor('the ready event', () => events.find((event) => event.type === 'ready'), 30_000);
       await agent.client.hostInfo.query();
 
       const started = performance.now();
@@ -189,6 +189,7 @@ describe('logs and stop', () => {
       expect(elapsedMs).toBeLessThan(1000);
     } finally {
       subscription.unsubscribe();
+      await agent.stop('SIGKILL');
     }
   });
 

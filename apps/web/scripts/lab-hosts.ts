@@ -15,7 +15,7 @@ const DEFAULT_PREFIX = 'kokolab';
 const DEFAULT_URL = 'http://127.0.0.1:3000';
 /** Display name of this script in the dashboard's history. */
 const ACTOR = 'pnpm lab:hosts';
-/** How long the dashboard may take to answer the health check, in milliseconds. */
+/** How long the dashboard may take to respond to the health check, in milliseconds. */
 const HEALTH_TIMEOUT_MS = 3000;
 
 const HELP = `pnpm lab:hosts: simulated hosts (network namespaces with one agent each) on this machine
@@ -105,7 +105,7 @@ function readSettings(args: string[]): Settings | undefined {
   return settings;
 }
 
-/** Returns a client of the dashboard at `url`, or undefined when nothing answers there. */
+/** Returns a client of the dashboard at `url`, or undefined when nothing responds there. */
 async function dashboardAt(url: string): Promise<Client | undefined> {
   const client = createTRPCClient<ControllerRouter>({ links: [httpLink({ url: `${url}/api/trpc`, headers: { 'x-koko-user': ACTOR } })] });
   try {
@@ -113,7 +113,7 @@ async function dashboardAt(url: string): Promise<Client | undefined> {
     return client;
   } catch (error) {
     if (error instanceof TRPCClientError && error.data !== undefined) {
-      throw new LabError(`something answers at ${url}, but not as the koko dashboard (${error.message}); check --url`);
+      throw new LabError(`something responds at ${url}, but it is not the koko dashboard (${error.message}); check --url`);
     }
     return undefined;
   }
@@ -221,7 +221,8 @@ async function status(lab: HostLab, settings: Settings): Promise<void> {
   say(`lab "${lab.prefix}" under ${lab.dir}; dashboard ${client ? `at ${settings.url}` : `not answering at ${settings.url}`}`);
   for (const { host, netnsExists, agentRunning } of hosts) {
     const entry = registered.find((item) => item.agentUrl === agentUrlOf(host.socketPath));
-    const dashboard = client ? (entry ? entry.status : 'not registered') : '-';
+    let dashboard = '-';
+    if (client) dashboard = entry ? entry.status : 'not registered';
     const agent = agentRunning ? `agent PID ${host.pid}` : 'agent stopped';
     say(`  ${host.name}  ${host.address}  netns ${netnsExists ? 'present' : 'missing'}  ${agent}  dashboard: ${dashboard}  nodes: ${host.nodes.join(' ') || 'none'}`);
   }

@@ -21,9 +21,9 @@ const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
 /** The agent's TypeScript entry point. */
 const AGENT_ENTRY = join(REPOSITORY, 'apps/agent/src/main.ts');
 
-/** Most hosts one lab may have. Each agent is a Node process of about 80 MB, and 20 of them is already a large demo. */
+/** Maximum hosts in one lab. Each agent is a Node process of 90 to 140 MB (resident, measured), and 20 of them is already a large demo. */
 export const MAX_LAB_HOSTS = 20;
-/** Most nodes per host, so that a typo such as `--nodes 2000` does not start a long setup. */
+/** Maximum nodes per host, so that a typo such as `--nodes 2000` does not start a long setup. */
 export const MAX_LAB_NODES = 100;
 /** Underlay subnet of a lab: host N has address .N. */
 export const LAB_SUBNET = '198.18.0.0/24';
@@ -51,7 +51,7 @@ export interface LabHost {
   name: string;
   address: string;
   address6: string;
-  /** Directory whose entries are the host's named namespaces; the agent sees it as /run/netns. */
+  /** Directory whose entries are the host's named namespaces, mounted over /run/netns for its agent. */
   netnsDir: string;
   /** Names of the host's nodes, each a named netns in `netnsDir`. */
   nodes: string[];
@@ -210,7 +210,7 @@ export class HostLab {
     renameSync(`${file}.tmp`, file);
   }
 
-  /** Returns the state of a lab that is up, or throws a LabError that says how to create one. */
+  /** Returns the state of a lab that is up, or throws a LabError with the command that creates one. */
   requireState(): LabState {
     const state = this.readState();
     if (!state) throw new LabError(`no lab is up under ${this.dir}; create one with: pnpm lab:hosts up N`);
@@ -237,7 +237,7 @@ export class HostLab {
   /**
    * Brings up `count` hosts with `options.nodes` nodes each and an agent in every host. When the
    * same lab is up already, it only starts agents that stopped. A lab of another size, or
-   * leftovers without a state file, is a LabError that says to run down first.
+   * leftovers without a state file, raise a LabError that asks to run down first.
    */
   async up(count: number, options: UpOptions = {}): Promise<UpResult> {
     const nodes = options.nodes ?? 2;
@@ -429,7 +429,7 @@ export class HostLab {
     }
   }
 
-  /** Stops the agent of host `index` by its recorded PID (SIGTERM unless `signal` says otherwise) and waits until it is gone. */
+  /** Stops the agent of host `index` by its recorded PID with SIGTERM, or `signal`, and waits until it is gone. */
   async stopAgent(index: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const state = this.requireState();
     const host = this.#host(index, state);

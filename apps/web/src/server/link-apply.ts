@@ -90,6 +90,7 @@ export class LinkApplier {
    * that failed elsewhere is deleted again, with one batch per host. Returns the links in order.
    */
   async createMany(links: LinkRecord[], lab: LabRef, actor: ActorInput): Promise<LinkRecord[]> {
+    const started = performance.now();
     const hosts = await this.linkHosts();
     const failures = new Map<string, string>();
     const byHost = new Map<string, HostBatch>();
@@ -115,13 +116,15 @@ export class LinkApplier {
       for (const [linkId, message] of outcome.failures) failures.set(linkId, failures.has(linkId) ? `${failures.get(linkId)}; ${message}` : message);
     }
     await this.#undoMany(links, made, failures, lab, actor);
+    const appliedMs = Math.round(performance.now() - started);
 
     const results: LinkRecord[] = [];
     for (const link of links) {
       const failure = failures.get(link.id);
       results.push(failure === undefined ? await markLinkUp(this.db, link.id, actor) : await markLinkFailed(this.db, link.id, failure, actor));
     }
-    this.log.info({ links: links.length, failed: failures.size, hosts: [...byHost.values()].map((batch) => batch.host.name) }, 'links created in batches');
+    const hostNames = [...byHost.values()].map((batch) => batch.host.name);
+    this.log.info({ links: links.length, failed: failures.size, hosts: hostNames, appliedMs, durationMs: Math.round(performance.now() - started) }, 'links created in batches');
     return results;
   }
 

@@ -195,8 +195,9 @@ export class LinkService {
     const lab = await this.labs.resolve(input.labId, actor);
     const ids = input.links.map(() => newLinkId());
     return this.busy.run(ids, 'connect', async () => {
+      const storing = performance.now();
       const stored = await this.#storeAll(input.links, pairs, ids, lab, underlays, actor);
-      this.log.info({ links: stored.length, lab: lab.name }, 'links stored as pending');
+      this.log.info({ links: stored.length, lab: lab.name, durationMs: Math.round(performance.now() - storing) }, 'links stored as pending');
       this.events.publish({ changed: ['links', 'history'], linkIds: ids, labIds: [lab.id] });
 
       const done = await this.applier.createMany(stored, lab, actor);

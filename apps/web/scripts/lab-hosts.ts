@@ -259,4 +259,8 @@ async function main(): Promise<number> {
   }
 }
 
+// A reader that stops early, such as `| head`, must not stop the command halfway through up or down.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 process.exitCode = await main();

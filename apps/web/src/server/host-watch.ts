@@ -76,6 +76,12 @@ export class HostWatch {
         this.#stream = undefined;
         this.schedule(0);
       },
+      // An agent that stops ends the stream; read the host at once to see whether it is gone.
+      onComplete: () => {
+        this.log.info({ hostId: this.hostId }, 'the agent ended its change stream; reading the host now');
+        this.#stream = undefined;
+        this.schedule(0);
+      },
       // A lost connection does not end the stream: the client reconnects quietly. Read the host at
       // once instead, so a stopped agent shows offline within a read, not a poll interval.
       onConnectionStateChange: (state) => {

@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { HostLab, mustRun, type RunResult } from '@koko/testkit';
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Controller } from '../../src/server/controller';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { Controller } from '../../src/server/controller';
 import type { LinkView } from '../../src/server/views';
-import { callerFor, nodeIn, openController, tempDir, waitFor, type Caller } from './helpers';
+import { callerFor, nodeIn, tempDir, waitFor, type Caller } from './helpers';
 
 // Three simulated hosts from the lab harness: each a netns with an agent, joined by an underlay
-// bridge, with its own nodes n1 and n2 that only its agent sees. The controller follows the
+// bridge, with its own nodes n1 and n2 that only its agent lists. The controller follows the
 // agents' change streams and polls every 5 s, as it does in production.
 
 const prefix = `kmh${randomBytes(2).toString('hex')}`;
@@ -56,9 +58,18 @@ async function hostStatus(index: number): Promise<string | undefined> {
   return (await alice.hosts.list()).find((host) => host.id === hostIds[index])?.status;
 }
 
+/** Messages the controller logged, to tell which path noticed a stopped agent. */
+const logged: { msg: string; hostId?: string }[] = [];
+const logSink = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) logged.push(JSON.parse(line) as { msg: string; hostId?: string });
+    done();
+  },
+});
+
 beforeAll(async () => {
   await lab.up(3, { nodes: 2 });
-  controller = await openController(`${dir.path}/koko.db`, { followChanges: true, pollIntervalMs: 5000 });
+  controller = await Controller.open({ databaseUrl: `file:${dir.path}/koko.db`, followChanges: true, pollIntervalMs: 5000, logger: pino({ level: 'info' }, logSink) });
   alice = callerFor(controller, 'alice');
   for (const index of [1, 2, 3]) {
     const host = lab.requireState().hosts[index - 1]!;
@@ -280,12 +291,25 @@ describe('multi-host lab', () => {
       expect((await alice.links.list({})).length).toBe(before);
     });
 
+    it('stopped agent ends its stream', async () => {
+      const stoppedAt = Date.now();
+      await lab.stopAgent(2, 'SIGTERM');
+      await waitFor('host 2 offline', async () => ((await hostStatus(2)) === 'offline' ? true : undefined), 5000);
+      expect(Date.now() - stoppedAt).toBeLessThan(5000);
+      expect(logged.filter((entry) => entry.hostId === hostIds[2]).map((entry) => entry.msg)).toContain('the agent ended its change stream; reading the host now');
+
+      await lab.startAgent(2);
+      expect((await alice.hosts.refresh({ id: hostIds[2]! })).status).toBe('online');
+      expect((await ping(1, 'n1', '10.61.12.2')).exitCode).toBe(0);
+    });
+
     it('offline host: others keep working', async () => {
       const ids = await nodeIds();
       const stoppedAt = Date.now();
       await lab.stopAgent(3, 'SIGKILL');
       await waitFor('host 3 offline', async () => ((await hostStatus(3)) === 'offline' ? true : undefined), 5000);
       expect(Date.now() - stoppedAt).toBeLessThan(5000);
+      expect(logged.filter((entry) => entry.hostId === hostIds[3]).map((entry) => entry.msg)).toContain('lost the agent change stream; reading the host now');
 
       const topology = await alice.topology.get({});
       const third = topology.hosts.find((host) => host.id === hostIds[3])!;

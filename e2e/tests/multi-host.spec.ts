@@ -13,9 +13,10 @@ import { SCREENSHOT_DIR } from '../support/paths';
 test.describe.configure({ mode: 'serial' });
 
 const prefix = `kmh${randomBytes(2).toString('hex')}`;
-const workDir = mkdtempSync(join(tmpdir(), 'kmh-e2e-'));
-const lab = new HostLab({ prefix, dir: join(workDir, 'lab') });
 const hostIds: Record<number, string> = {};
+// Made in beforeAll, not when the file loads: Playwright loads spec files in more than one process.
+let workDir = '';
+let lab: HostLab;
 
 interface TopologyShape {
   hosts: { id: string; name: string; nodes: { id: string; kind: string; name: string }[] }[];
@@ -44,6 +45,8 @@ const made = { from: '', to: '', ifnameA: '', ifnameB: '', addressB: '' };
 
 test.beforeAll(async () => {
   const url = appUrlOf();
+  workDir = mkdtempSync(join(tmpdir(), 'kmh-e2e-'));
+  lab = new HostLab({ prefix, dir: join(workDir, 'lab') });
   await lab.up(2, { nodes: 1 });
   for (const host of lab.requireState().hosts) {
     const added = await mutate<{ id: string }>(url, 'hosts.add', { name: host.name, agent: { socketPath: host.socketPath }, token: lab.token(host.index) });
@@ -59,8 +62,8 @@ test.afterAll(async () => {
     if (link.endpoints.some((end) => ids.has(end.hostId))) await mutate(url, 'links.delete', { id: link.id, force: true }).catch(() => undefined);
   }
   for (const id of ids) await mutate(url, 'hosts.remove', { id }).catch(() => undefined);
-  await lab.down();
-  rmSync(workDir, { recursive: true, force: true });
+  await lab?.down();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
 test('drag between host groups makes a vxlan pair', async ({ page, appUrl }) => {

@@ -1,12 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
-const TSX_CLI = require.resolve('tsx/cli');
 /** The agent's TypeScript entry point. */
 export const AGENT_ENTRY = fileURLToPath(new URL('../../../apps/agent/src/main.ts', import.meta.url));
 /** How long an agent may take to start: tsx compiles the sources, slowly on a loaded 2-core machine. */
@@ -28,7 +25,7 @@ export interface AgentProcess {
 }
 
 /**
- * Starts a real agent process (through tsx) on a unix socket in `options.dir` or a fresh
+ * Starts a real agent process (node with the tsx loader) on a unix socket in `options.dir` or a fresh
  * temporary directory, inside netns `options.netns` when given (with `ip netns exec`), and
  * resolves once it logs that it listens. A token file in the directory is reused, so an agent
  * restarted on the same directory keeps its token and host id.
@@ -36,7 +33,9 @@ export interface AgentProcess {
 export async function startAgentProcess(options: { netns?: string; dir?: string } = {}): Promise<AgentProcess> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'koko-agent-'));
   const socketPath = join(dir, 'agent.sock');
-  const command = [process.execPath, TSX_CLI, AGENT_ENTRY, '--listen', `unix:${socketPath}`, '--token-file', join(dir, 'token'), '--state-dir', dir];
+  // `node --import tsx` runs the agent in this very process, so stopping the PID stops the agent;
+  // the tsx command line would put a second process in between that a SIGKILL leaves orphaned.
+  const command = [process.execPath, '--import', 'tsx', AGENT_ENTRY, '--listen', `unix:${socketPath}`, '--token-file', join(dir, 'token'), '--state-dir', dir];
   const argv = options.netns ? ['ip', 'netns', 'exec', options.netns, ...command] : command;
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];

@@ -44,6 +44,8 @@ export async function suggestInterfaceNames(db: KokoDatabase, host: string, node
  * Suggests a pair of addresses for the two ends of a new link from the lab's pool: the first
  * pair subnet that contains no address of the lab's stored links. Like interface names, it
  * reserves nothing.
+ * NOTE: it does not look at the addresses the hosts already have, so for an end in a host's own
+ * namespace it can suggest a subnet that overlaps the host's network; check such suggestions.
  */
 export async function suggestAddressPair(db: KokoDatabase, labId: string, family: AddressFamily): Promise<[string, string]> {
   const { lab, rows } = await db.read(async (client) => ({

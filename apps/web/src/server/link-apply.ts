@@ -1,4 +1,4 @@
-import type { Inventory } from '@koko/agent-api';
+import type { Inventory, PlanResult } from '@koko/agent-api';
 import { describeNode, type InterfaceRef, quote } from '@koko/core';
 import {
   appendHistory,
@@ -254,6 +254,30 @@ export class LinkApplier {
       }),
     );
     return failures;
+  }
+
+  /**
+   * Asks each host of a link which commands would remove its interfaces (the agents' dry run of
+   * the delete `remove` would send), so an existing link can show its commands. Changes nothing.
+   */
+  async planRemoval(link: LinkRecord): Promise<{ host: AgentHost; plan: PlanResult }[]> {
+    const hosts = await this.linkHosts();
+    const endsByHost = new Map<string, { link: LinkRecord; end: EndpointRecord }[]>();
+    for (const end of link.b === undefined ? [link.a] : [link.a, link.b]) {
+      endsByHost.set(end.hostId, [...(endsByHost.get(end.hostId) ?? []), { link, end }]);
+    }
+    const plans = await Promise.all(
+      [...endsByHost].map(async ([hostId, ends]) => {
+        const host = hosts.get(hostId);
+        if (!host) return undefined;
+        const inventory = await this.agents.call(host, `inventory before planning to delete link ${link.id}`, AGENT_TIMEOUTS.inventory, (client, signal) => client.inventory.query(undefined, { signal }));
+        const { refs } = interfacesToDelete(inventory, ends);
+        if (refs.length === 0) return undefined;
+        const plan = await this.agents.call(host, `plan to delete link ${link.id}`, AGENT_TIMEOUTS.query, (client, signal) => client.plan.mutate({ delete: refs, options: {} }, { signal }));
+        return { host, plan };
+      }),
+    );
+    return plans.filter((entry) => entry !== undefined);
   }
 
   /** Appends one agent call to the history: what was asked of which host, and how it went. */

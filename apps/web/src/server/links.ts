@@ -251,6 +251,16 @@ export class LinkService {
   }
 
   /**
+   * Returns the exact commands that deleting a stored link would run on each host; changes
+   * nothing. A veth whose two ends share a host is one delete, so it shows once.
+   */
+  async planDelete(id: string): Promise<HostPlan[]> {
+    const link = await getLink(this.db, id);
+    const plans = await this.applier.planRemoval(link);
+    return plans.map(({ host, plan }) => ({ hostId: host.id, hostName: host.name, plan, script: renderPlanScript(plan) }));
+  }
+
+  /**
    * Deletes a link from its hosts, then from the database. When a host cannot remove its end,
    * the link stays stored, unless `force` is set: then it is deleted from the database anyway.
    */

@@ -64,6 +64,8 @@ const linksRouter = router({
   suggest: publicProcedure.input(suggestInput).query(({ ctx, input }) => ctx.controller.links.suggest(input)),
   /** The exact commands connect would run on each host; changes nothing. */
   plan: publicProcedure.input(connectInput).mutation(({ ctx, input }) => ctx.controller.links.plan(input)),
+  /** The exact commands deleting a stored link would run on each host; changes nothing. */
+  planDelete: publicProcedure.input(linkIdInput).mutation(({ ctx, input }) => ctx.controller.links.planDelete(input.id)),
   /** Stores the link as pending, creates it through the agents, and returns it up or failed. */
   connect: publicProcedure.input(connectInput).mutation(({ ctx, input }) => ctx.controller.links.connect(input, actorOf(ctx))),
   /**

@@ -139,6 +139,11 @@ describe('links on one host', () => {
     expect(made?.addresses).toContain(suggestion.a.addresses[0]);
     expect(await lab.pingFromContainer(c1, suggestion.b.addresses[0]!.split('/')[0]!)).toBe(true);
 
+    const removal = await alice.links.planDelete({ id: link.id });
+    expect(removal).toHaveLength(1);
+    expect(removal[0]!.script).toContain('link delete dev eth1');
+    expect((await interfacesOf(c1)).map((entry) => entry.ifname)).toContain('eth1');
+
     const detail = await alice.links.get({ id: link.id });
     expect(detail.stats.every((entry) => entry.error === null)).toBe(true);
     expect(detail.stats[0]!.stats!.counters.rxPackets).toBeGreaterThan(0);

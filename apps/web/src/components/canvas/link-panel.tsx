@@ -120,8 +120,8 @@ export function LinkPanel(props: LinkPanelProps) {
       {!edge.foreign && edge.linkId && (
         <div className="koko-actions">
           {onShowPlan && (
-            <button type="button" onClick={onShowPlan} title="The commands the agents run to create this link; changes nothing">
-              Show commands
+            <button type="button" onClick={onShowPlan} title="The commands the agents would run to delete this link; changes nothing">
+              Show delete commands
             </button>
           )}
           {onRetry && (edge.status === 'failed' || edge.status === 'drifted') && (

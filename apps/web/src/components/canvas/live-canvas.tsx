@@ -118,6 +118,7 @@ function LiveCanvasInner() {
   const remove = useMutation(trpc.links.delete.mutationOptions());
   const savePosition = useMutation(trpc.nodes.savePosition.mutationOptions());
   const trpcPlan = useMutation(trpc.links.plan.mutationOptions());
+  const trpcPlanDelete = useMutation(trpc.links.planDelete.mutationOptions());
   const retry = useMutation(trpc.links.retry.mutationOptions());
 
   const suggestion = useQuery({
@@ -235,26 +236,19 @@ function LiveCanvasInner() {
     [trpcPlan],
   );
 
-  // The dry run of the selected link: what its creation runs on each host.
+  // The dry run of deleting the selected link: its interfaces exist, so planning their creation
+  // again would only report that they exist.
   const showLinkPlan = useCallback(
     async (edge: LinkEdgeData) => {
       const linkId = edge.linkId ?? '';
-      const link = served?.links.find((entry) => entry.id === linkId);
-      if (!link || link.endpoints.length < 2) return;
-      const [a, b] = link.endpoints;
+      if (!linkId) return;
       try {
-        const text = await showPlanFor({
-          ...(link.labId ? { labId: link.labId } : {}),
-          a: { nodeId: a!.nodeId, ifname: a!.ifname, addresses: a!.addresses },
-          b: { nodeId: b!.nodeId, ifname: b!.ifname, addresses: b!.addresses },
-          ...(link.mtu != null && { mtu: link.mtu }),
-        });
-        setPlan({ linkId, text });
+        setPlan({ linkId, text: formatPlan(await trpcPlanDelete.mutateAsync({ id: linkId })) });
       } catch (error) {
         setPlan({ linkId, error: errorMessage(error) });
       }
     },
-    [served, showPlanFor],
+    [trpcPlanDelete],
   );
 
   const retryLink = useCallback(

@@ -26,11 +26,13 @@ const NODE_TYPES = { host: HostGroup, lab: NodeCard };
 const EDGE_TYPES = { link: LinkEdgeComponent };
 /** Lets a whole 500-node lab fit on screen. */
 const MIN_ZOOM = 0.05;
-/**
- * Below this zoom the canvas hides edge labels and stops the pending-edge animation: the text is
- * too small to read, and thousands of labels and animated strokes make every frame of a pan repaint.
- */
+/** Below this zoom the canvas hides edge labels: the text is too small to read, and costly to repaint. */
 const DETAIL_MIN_ZOOM = 0.45;
+/**
+ * Pending edges animate only in labs up to this many edges. An animated stroke repaints the layer
+ * of every edge on every frame, which cost a 1000-edge lab most of its frame rate while panning.
+ */
+const MAX_ANIMATED_EDGES = 100;
 
 export interface FlowCanvasProps {
   topology: Topology;
@@ -79,6 +81,8 @@ export function FlowCanvas(props: FlowCanvasProps) {
   const connected = useRef(false);
   const flow = useReactFlow<CanvasNode, LinkEdge>();
   const zoomedOut = useStore((state) => state.transform[2] < DETAIL_MIN_ZOOM);
+  const [moving, setMoving] = useState(false);
+  const classes = [zoomedOut && 'koko-zoomed-out', moving && 'koko-moving', graph.edges.length <= MAX_ANIMATED_EDGES && 'koko-animate'].filter(Boolean).join(' ');
 
   // Merged during render, not in an effect, so that the commit that brings new data already has
   // the new positions, and a fit requested in that commit uses them.
@@ -136,7 +140,9 @@ export function FlowCanvas(props: FlowCanvasProps) {
 
   return (
     <ReactFlow<CanvasNode, LinkEdge>
-      className={zoomedOut ? 'koko-zoomed-out' : undefined}
+      className={classes}
+      onMoveStart={() => setMoving(true)}
+      onMoveEnd={() => setMoving(false)}
       nodes={nodes}
       edges={graph.edges}
       nodeTypes={NODE_TYPES}
@@ -157,6 +163,7 @@ export function FlowCanvas(props: FlowCanvasProps) {
       fitView
       fitViewOptions={{ padding: 0.1 }}
       minZoom={MIN_ZOOM}
+      onlyRenderVisibleElements
     >
       {/* Zoomed out, the dot grid would be a dense pattern redrawn on every frame of a pan. */}
       {!zoomedOut && <Background gap={24} size={1} />}

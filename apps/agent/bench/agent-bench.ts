@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { LinkRequestInput } from '@koko/core';
 import { execa } from 'execa';
 import { Lab, type RunningAgent, TSX_CLI, sh, startAgent } from '../test/helpers';
+import { median, timed } from '@koko/testkit';
 
 const SINGLE_RUNS = 50;
 const CLI_RUNS = 5;
@@ -23,17 +24,7 @@ const BENCH_GROUP = 4711;
 
 const CLI_ENTRY = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await work();
-  return performance.now() - started;
-}
 
 function veth(a: string, b: string, ifA: string, ifB: string): LinkRequestInput {
   return { kind: 'veth', a: { node: { kind: 'netns', name: a }, ifname: ifA }, b: { node: { kind: 'netns', name: b }, ifname: ifB } };

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostLab, mustRun, run, type LabState } from '@koko/testkit';
+import { HostLab, median, mustRun, run, timed, type LabState } from '@koko/testkit';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import { createHTTPServer } from '@trpc/server/adapters/standalone';
 import { pino } from 'pino';
@@ -37,17 +37,7 @@ interface PlannedLink {
   b: { host: number; node: string; ifname: string; address: string };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await work();
-  return performance.now() - started;
-}
 
 /**
  * Plans LINKS links so that every host has 40 ends and every node two: link m joins node

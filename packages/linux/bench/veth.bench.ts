@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { applyPlan, planCreate, planDelete } from '../src/index';
+import { median, timed } from '@koko/testkit';
 
 const SIZES = [100, 500];
 const ROUNDS = 3;
@@ -14,16 +15,7 @@ async function sh(argv: string[], input?: string): Promise<void> {
   await execa(argv[0]!, argv.slice(1), { input: input ?? '' });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await work();
-  return performance.now() - started;
-}
 
 function names(count: number): string[] {
   return Array.from({ length: count }, (_, index) => `b${index}`);

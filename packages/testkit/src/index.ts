@@ -3,3 +3,4 @@ export * from './koko';
 export * from './agent-process';
 export * from './simulated-hosts';
 export * from './host-lab';
+export * from './bench';

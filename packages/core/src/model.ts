@@ -53,7 +53,7 @@ export const pidSchema = rangedInteger('PID', 1, PID_MAX);
 /** Group 0 is the kernel's default group, which every interface starts in, so koko never assigns it. */
 export const groupSchema = rangedInteger('interface group', 1, GROUP_MAX);
 
-/** An interface address such as `10.0.0.1/24`; the output is in canonical form. */
+/** Parses an interface address such as `10.0.0.1/24` into its canonical form. */
 export const interfaceAddressSchema = z.string().transform((value, context) => {
   try {
     const parsed = parseInterfaceAddress(value);
@@ -64,7 +64,7 @@ export const interfaceAddressSchema = z.string().transform((value, context) => {
   }
 });
 
-/** A unicast IP address of a remote VXLAN end; the output is in canonical form. */
+/** Parses the unicast IP address of a remote VXLAN end into its canonical form. */
 export const remoteAddressSchema = z.string().transform((value, context) => {
   const canonical = canonicalIP(value);
   if (!canonical) {

@@ -18,7 +18,7 @@ export interface CommandFlags {
   json: boolean;
 }
 
-/** What one `koko` command line asks for, validated. */
+/** The request of one `koko` command line, validated. */
 export type KokoCommand =
   | { action: 'help' }
   | { action: 'version' }
@@ -69,7 +69,7 @@ const LONG_FLAGS: Record<string, string> = {
 /** Options that take no value, so `--json=yes` is a mistake rather than a value to ignore. */
 const SWITCHES = new Set(['-h', '-v', '--dry-run', '--json']);
 
-/** Every option koko knows, so a value that is one of them reads as a missing value. */
+/** Every option koko accepts, so a value that is one of them reads as a missing value. */
 const KNOWN_OPTIONS = new Set([
   ...Object.keys(LONG_FLAGS),
   ...Object.values(LONG_FLAGS),
@@ -323,7 +323,7 @@ export function parseKokoArgs(args: string[]): KokoCommand {
   };
 }
 
-/** The `koko` command that deletes interface `ifname` of `node`, for hints in error messages. */
+/** Returns the `koko` command that deletes interface `ifname` of `node`, for hints in error messages. */
 export function deleteCommandFor(node: NodeRef, ifname: string): string {
   switch (node.kind) {
     case 'docker':

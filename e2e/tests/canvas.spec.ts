@@ -164,3 +164,29 @@ test('restore from history recreates link', async ({ page, appUrl }) => {
   await expect(edgeByEnds(page, `${createdLink.nodeA}/${createdLink.ifnameA}`, `${createdLink.nodeB}/${createdLink.ifnameB}`)).toHaveAttribute('data-status', 'up');
   expect(await lab.pingFromContainer(containerA, bare(createdLink.addressB))).toBe(true);
 });
+
+test('agent error shows on edge and toast', async ({ page, appUrl }) => {
+  const stopped = await lab.container('stopped');
+  await openCanvas(page, appUrl, lab.prefix);
+  const stoppedId = await nodeIdOf(page, stopped);
+  await lab.stopContainer(stopped);
+  await expect(nodeCard(page, stopped)).not.toContainText('running');
+
+  const interfacesBefore = await interfacesOf(containerA);
+  const nodeA = await nodeIdOf(page, containerA);
+  await dragLink(page, nodeA, stoppedId);
+  const form = linkForm(page);
+  await expect(form.locator('input[name="b.ifname"]')).not.toHaveValue('');
+  const ifnameA = await form.locator('input[name="a.ifname"]').inputValue();
+  const ifnameB = await form.locator('input[name="b.ifname"]').inputValue();
+  await form.getByRole('button', { name: 'Create' }).click();
+
+  const toast = page.getByTestId('toast-error');
+  await expect(toast).toContainText(`container "${stopped}" is not running`);
+  await expect(toast).toContainText(`docker start ${stopped}`);
+  const edge = edgeByEnds(page, `${nodeA}/${ifnameA}`, `${stoppedId}/${ifnameB}`);
+  await expect(edge).toHaveAttribute('data-status', 'failed');
+  await expect(edge).toContainText('is not running');
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'link-error.png') });
+  expect(await interfacesOf(containerA)).toEqual(interfacesBefore);
+});

@@ -1,5 +1,6 @@
 import { Lab } from '@koko/testkit';
 import { join } from 'node:path';
+import { query } from '../support/app';
 import { expect, nodeCard, openCanvas, test } from '../support/fixtures';
 import { SCREENSHOT_DIR } from '../support/paths';
 
@@ -7,6 +8,9 @@ test.describe.configure({ mode: 'serial' });
 
 const lab = new Lab('kui');
 let netns = '';
+/** Where the layout puts the only node of a host group: inside the padding, below the title bar. */
+const HOST_PADDING = 24;
+const HOST_HEADER = 40;
 /** A name with characters outside ISO-8859-1, which an HTTP header cannot carry unencoded. */
 const NAME = 'kui 名前';
 
@@ -58,5 +62,14 @@ test('display name asked once, then kept', async ({ browser, appUrl }) => {
   const after = await nodeCard(page, netns).boundingBox();
   const groupBox = await group.boundingBox();
   expect(after!.x - groupBox!.x).toBeGreaterThan(60);
+
+  // Auto layout puts the node back in the layout's place and saves that position.
+  await page.getByRole('button', { name: 'Auto layout' }).click();
+  await expect
+    .poll(async () => {
+      const topology = await query<{ hosts: { nodes: { name: string; position: { x: number; y: number } | null }[] }[] }>(appUrl, 'topology.get', {});
+      return topology.hosts.flatMap((host) => host.nodes).find((node) => node.name === netns)?.position;
+    })
+    .toEqual({ x: HOST_PADDING, y: HOST_HEADER });
   await context.close();
 });

@@ -62,7 +62,7 @@ export function HistoryView() {
       <h1>History</h1>
       <label className="koko-field koko-field-inline">
         <span>Who</span>
-        <input value={actor} onChange={(event) => setActor(event.target.value)} placeholder="any name" />
+        <input value={actor} onChange={(event) => setActor(event.target.value)} placeholder="anyone" aria-label="Show only the changes of this display name" />
       </label>
       {entries.isPending && <p>Loading history…</p>}
       {entries.isError && <p className="koko-error">Could not load history: {errorMessage(entries.error)}</p>}

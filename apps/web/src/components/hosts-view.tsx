@@ -91,7 +91,7 @@ export function HostsView() {
                 <td>
                   {confirming === host.id ? (
                     <span className="koko-actions">
-                      <span>Remove {host.name}? Its links stay on the host.</span>
+                      <span>Remove {host.name}? koko forgets the host; it refuses while koko links still use it.</span>
                       <button type="button" onClick={() => setConfirming(undefined)}>
                         Cancel
                       </button>

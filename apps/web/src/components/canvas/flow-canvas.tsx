@@ -17,6 +17,7 @@ import {
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { topologyToFlow, type CanvasNode, type LinkEdge, type NodeLayout } from '@/client/graph';
+import { mergeNodes } from '@/client/merge-nodes';
 import type { Position, Topology } from '@/client/topology';
 import { HostGroup } from './host-group';
 import { LinkEdgeComponent } from './link-edge';
@@ -47,17 +48,6 @@ export interface FlowCanvasProps {
   /** Changing this value fits the view to the nodes again, for example after a new layout. */
   fitKey?: string | number;
   children?: ReactNode;
-}
-
-/** Keeps what React Flow tracks itself (selection, a drag in progress) when new data arrives. */
-function mergeNodes(previous: CanvasNode[], next: CanvasNode[]): CanvasNode[] {
-  const old = new Map(previous.map((node) => [node.id, node]));
-  return next.map((node) => {
-    const before = old.get(node.id);
-    if (!before) return node;
-    if (before.dragging) return { ...node, position: before.position, selected: before.selected, dragging: true } as CanvasNode;
-    return before.selected ? ({ ...node, selected: true } as CanvasNode) : node;
-  });
 }
 
 /** Finds the lab node under the pointer where a connection drag ended, if any. */

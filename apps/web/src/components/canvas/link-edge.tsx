@@ -7,6 +7,8 @@ import type { LinkEdge } from '@/client/graph';
 
 /** Width of the invisible stroke that catches clicks and hovers near a thin edge. */
 const INTERACTION_WIDTH = 16;
+/** Characters of a failed link's error shown on the edge; the tooltip and the details show all of it. */
+const ERROR_LABEL_LENGTH = 48;
 
 /** Both ends as `node/ifname`, sorted, so tests and tools can find an edge whichever way it is drawn. */
 function endsKey(data: NonNullable<LinkEdge['data']>): string {
@@ -16,6 +18,10 @@ function endsKey(data: NonNullable<LinkEdge['data']>): string {
 function statusText(data: NonNullable<LinkEdge['data']>): string | undefined {
   if (data.foreign) return 'foreign';
   if (data.status === 'up') return undefined;
+  if (data.status === 'failed' && data.lastError) {
+    const short = data.lastError.length > ERROR_LABEL_LENGTH ? `${data.lastError.slice(0, ERROR_LABEL_LENGTH - 1)}…` : data.lastError;
+    return `failed: ${short}`;
+  }
   return data.status;
 }
 

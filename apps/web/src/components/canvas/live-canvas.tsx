@@ -220,16 +220,17 @@ function LiveCanvasInner() {
     [savePosition, toasts],
   );
 
+  // Lays out the nodes on screen (all of them, or those the filter shows) and saves their places.
   const autoLayout = useCallback(async () => {
-    if (!served) return;
+    if (!visible) return;
     try {
-      const positions = await canvasLayout.relayout(served);
+      const positions = await canvasLayout.relayout(visible);
       setOverrides(new Map(positions));
       await Promise.all([...positions].map(([nodeId, position]) => savePosition.mutateAsync({ nodeId, ...position })));
     } catch (error) {
       toasts.show({ tone: 'error', title: 'Layout not saved', message: errorMessage(error) });
     }
-  }, [served, canvasLayout, savePosition, toasts]);
+  }, [visible, canvasLayout, savePosition, toasts]);
 
   const showPlanFor = useCallback(
     async (input: ConnectInput) => formatPlan(await trpcPlan.mutateAsync(input)),

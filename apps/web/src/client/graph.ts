@@ -104,7 +104,7 @@ export function gridPosition(index: number, count: number): Position {
 export function nodeDetail(kind: string, image?: string | null): string {
   if (kind === 'docker') return image ? image : 'container';
   if (kind === 'netns') return 'netns';
-  if (kind === 'current') return 'host namespace';
+  if (kind === 'current') return "the agent's own";
   return kind;
 }
 
@@ -127,7 +127,8 @@ function placeHost(host: Topology['hosts'][number], options: FlowOptions): Place
       nodeId: node.id,
       hostId: host.id,
       hostName: host.name,
-      name: node.name,
+      // The agent's own namespace has no name of its own.
+      name: node.name || (node.kind === 'current' ? 'host namespace' : node.kind),
       kind: node.kind,
       detail: nodeDetail(node.kind, node.image),
       state: node.state,

@@ -50,6 +50,15 @@ describe('topologyToFlow', () => {
     expect(byId.get('r2')?.data.detail).toBe('netns');
   });
 
+  it('names the agent namespace card', () => {
+    const topology = twoHostTopology();
+    topology.hosts[0]!.nodes.push(node('own', { kind: 'current', name: '', image: null }));
+    const card = cards(topologyToFlow(topology).nodes).find((item) => item.id === 'own');
+
+    expect(card?.data.name).toBe('host namespace');
+    expect(card?.data.detail).toBe("the agent's own");
+  });
+
   it('uses the saved position over the layout and the layout over the grid', () => {
     const layout = new Map([
       ['r1', { x: 500, y: 90 }],

@@ -52,12 +52,12 @@ export async function buildWebApp(): Promise<void> {
 }
 
 /** Waits until the web server at `url` returns the controller's health query. */
-async function waitForHealth(url: string, exited: Promise<number | null>, logFile: string): Promise<void> {
+async function waitForHealth(url: string, exited: Promise<number | null>): Promise<void> {
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`pnpm start exited with ${exitCode} before the app answered:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    if (exitCode !== undefined) throw new Error(`pnpm start exited with ${exitCode} before the app responded`);
     try {
       const response = await fetch(`${url}/api/trpc/health`, { signal: AbortSignal.timeout(5000) });
       if (response.ok) return;
@@ -66,7 +66,7 @@ async function waitForHealth(url: string, exited: Promise<number | null>, logFil
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`the app did not answer at ${url} within ${START_TIMEOUT_MS / 1000} s; see ${logFile}`);
+  throw new Error(`the app did not respond at ${url} within ${START_TIMEOUT_MS / 1000} s`);
 }
 
 /**
@@ -96,10 +96,13 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
     await exited;
   };
   try {
-    await waitForHealth(url, exited, logFile);
+    await waitForHealth(url, exited);
   } catch (error) {
     await stop();
-    throw error;
+    // The data directory goes too, so the error carries the end of the log.
+    const log = readFileSync(logFile, 'utf8').slice(-3000);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw new Error(`${(error as Error).message}\n--- end of the pnpm start log ---\n${log}`, { cause: error });
   }
 
   return {

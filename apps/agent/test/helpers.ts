@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type AgentClient, closeAgentClient, createAgentClient } from '@koko/agent-api';
-import { mustRun, run } from '@koko/testkit';
+import { mustRun, run, waitForListening } from '@koko/testkit';
 
 const require = createRequire(import.meta.url);
 export const TSX_CLI = require.resolve('tsx/cli');
@@ -89,32 +89,7 @@ export async function startAgent(options: { socket?: boolean; netns?: string; di
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 
-  const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not start within ${START_TIMEOUT_MS} ms: ${stderr}`)), START_TIMEOUT_MS);
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        try {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          logs.push(entry);
-          if (entry.msg === 'listening') {
-            clearTimeout(timer);
-            resolve(String(entry.address));
-          }
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`agent exited with ${code} before it listened: ${stderr}`));
-    });
-  });
+  const address = await waitForListening(child, logs, START_TIMEOUT_MS, () => stderr);
 
   const token = readFileSync(`${dir}/token`, 'utf8').trim();
   const client = address.startsWith('unix:') ? createAgentClient({ socketPath: address.slice(5), token }) : createAgentClient({ url: address, token });

@@ -43,32 +43,7 @@ export async function startAgentProcess(options: { netns?: string; dir?: string 
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not start within ${AGENT_START_TIMEOUT_MS} ms: ${stderr}`)), AGENT_START_TIMEOUT_MS);
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        try {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          logs.push(entry);
-          if (entry.msg === 'listening') {
-            clearTimeout(timer);
-            resolve();
-          }
-        } catch {
-          // Not a log line.
-        }
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`agent exited with ${code} before it listened: ${stderr}`));
-    });
-  });
+  await waitForListening(child, logs, AGENT_START_TIMEOUT_MS, () => stderr);
 
   return {
     address: `unix:${socketPath}`,
@@ -84,4 +59,37 @@ export async function startAgentProcess(options: { netns?: string; dir?: string 
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Collects the JSON log lines an agent child prints into `logs` and resolves with the address of
+ * its `listening` line. Rejects when the agent exits first or stays silent for `timeoutMs`.
+ */
+export function waitForListening(child: ChildProcess, logs: Record<string, unknown>[], timeoutMs: number, stderr: () => string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent did not start within ${timeoutMs} ms: ${stderr()}`)), timeoutMs);
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          logs.push(entry);
+          if (entry.msg === 'listening') {
+            clearTimeout(timer);
+            resolve(String(entry.address));
+          }
+        } catch {
+          // Not a log line.
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`agent exited with ${code} before it listened: ${stderr()}`));
+    });
+  });
 }

@@ -241,7 +241,7 @@ describe('links on one host', () => {
 
 describe('live changes', () => {
   // The controller polls every 10 minutes in these tests, so an event that arrives at all came
-  // through the agent's change stream; a bound in milliseconds would only measure the machine's load.
+  // through the agent's change stream. A bound in milliseconds would only measure the machine's load.
   it('pushes host changes without polling', async () => {
     const stream = await alice.changes();
     const iterator = stream[Symbol.asyncIterator]();

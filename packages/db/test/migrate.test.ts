@@ -14,9 +14,31 @@ import { syncNodes } from '../src/nodes';
 import { ALICE, fileUrl, makeTempDirectory, vethDraft } from './helpers';
 
 const run = promisify(execFile);
+
 const packageDirectory = path.resolve(import.meta.dirname, '..');
 const temp = makeTempDirectory();
 afterAll(() => temp.remove());
+
+// pnpm's launcher execs node, so a kill reaches the CLI itself.
+const prismaCli = path.join(packageDirectory, 'node_modules/.bin/prisma');
+/** Two tries of 40 s each. */
+const PRISMA_TEST_TIMEOUT = 90_000;
+
+/**
+ * Runs the Prisma CLI in this package against one database. CHECKPOINT_DISABLE stops its
+ * version check, which would try the network. One CI run saw `prisma db push` hang for over
+ * 30 s where it takes about a second; that was never reproduced, so a run that outlives
+ * 40 s is killed and tried once more, and a second hang fails the test with what it printed.
+ */
+async function prisma(args: string[], databaseUrl: string): Promise<string> {
+  const options = { cwd: packageDirectory, env: { ...process.env, DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1' }, timeout: 40_000, killSignal: 'SIGKILL' as const };
+  try {
+    return (await run(prismaCli, args, options)).stdout;
+  } catch (error) {
+    if (!(error as { killed?: boolean }).killed) throw error;
+    return (await run(prismaCli, args, options)).stdout;
+  }
+}
 
 /** Lists every table, index and trigger with its SQL, to compare two states of a database. */
 function schemaOf(file: string): string[] {
@@ -105,28 +127,27 @@ describe('migrations', () => {
   it('prisma migrate status agrees with the runner', async () => {
     const url = fileUrl(temp.path, 'status.db');
     migrateDatabase({ url });
-    const { stdout } = await run('pnpm', ['exec', 'prisma', 'migrate', 'status'], { cwd: packageDirectory, env: { ...process.env, DATABASE_URL: url } });
-    expect(stdout).toMatch(/Database schema is up to date/);
-  });
+    expect(await prisma(['migrate', 'status'], url)).toMatch(/Database schema is up to date/);
+  }, PRISMA_TEST_TIMEOUT);
 
   it('runner accepts a database that prisma migrate deploy migrated', async () => {
     const url = fileUrl(temp.path, 'deployed.db');
     mkdirSync(temp.path, { recursive: true });
-    await run('pnpm', ['exec', 'prisma', 'migrate', 'deploy'], { cwd: packageDirectory, env: { ...process.env, DATABASE_URL: url } });
+    await prisma(['migrate', 'deploy'], url);
     expect(migrateDatabase({ url }).applied).toEqual([]);
-  });
+  }, PRISMA_TEST_TIMEOUT);
 
   it('schema.prisma matches what the migrations build', async () => {
     const migrated = path.join(temp.path, 'migrated.db');
     const pushed = path.join(temp.path, 'pushed.db');
     migrateDatabase({ url: `file:${migrated}` });
     // `prisma db push` builds a database straight from schema.prisma, with no migrations.
-    await run('pnpm', ['exec', 'prisma', 'db', 'push', '--skip-generate'], { cwd: packageDirectory, env: { ...process.env, DATABASE_URL: `file:${pushed}` } });
+    await prisma(['db', 'push', '--skip-generate'], `file:${pushed}`);
 
     const tablesAndIndexes = (file: string) => schemaOf(file).filter((line) => !line.startsWith('trigger ') && !line.includes('_prisma_migrations'));
     expect(tablesAndIndexes(migrated)).toEqual(tablesAndIndexes(pushed));
     expect(tablesAndIndexes(migrated).length).toBeGreaterThan(6);
-  });
+  }, PRISMA_TEST_TIMEOUT);
 
   it('reject a migration edited after it was applied', async () => {
     const migrations = copyMigrations('edited');

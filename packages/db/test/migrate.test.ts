@@ -19,19 +19,18 @@ const packageDirectory = path.resolve(import.meta.dirname, '..');
 const temp = makeTempDirectory();
 afterAll(() => temp.remove());
 
-// pnpm's launcher execs node, so a kill reaches the CLI itself.
+// pnpm's launcher replaces itself with node (exec), so a kill reaches the Prisma CLI itself.
 const prismaCli = path.join(packageDirectory, 'node_modules/.bin/prisma');
-/** Two tries of 40 s each. */
-const PRISMA_TEST_TIMEOUT = 90_000;
+const PRISMA_TRY_TIMEOUT = 40_000;
+const PRISMA_TEST_TIMEOUT = 2 * PRISMA_TRY_TIMEOUT + 10_000;
 
 /**
- * Runs the Prisma CLI in this package against one database. CHECKPOINT_DISABLE stops its
- * version check, which would try the network. One CI run saw `prisma db push` hang for over
- * 30 s where it takes about a second; that was never reproduced, so a run that outlives
- * 40 s is killed and tried once more, and a second hang fails the test with what it printed.
+ * Runs the Prisma CLI against one database and returns its output. A run that takes more than
+ * 40 s is killed and tried once more, because one CI run saw `db push` hang (it usually takes 1 s).
+ * CHECKPOINT_DISABLE turns off Prisma's version check, which would try the network.
  */
 async function prisma(args: string[], databaseUrl: string): Promise<string> {
-  const options = { cwd: packageDirectory, env: { ...process.env, DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1' }, timeout: 40_000, killSignal: 'SIGKILL' as const };
+  const options = { cwd: packageDirectory, env: { ...process.env, DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1' }, timeout: PRISMA_TRY_TIMEOUT, killSignal: 'SIGKILL' as const };
   try {
     return (await run(prismaCli, args, options)).stdout;
   } catch (error) {

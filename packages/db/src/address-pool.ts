@@ -83,29 +83,61 @@ function pairAt(pool: AddressPool, start: bigint): [string, string] {
   return [text(first), text(first + 1n)];
 }
 
-/**
- * Returns the first pair of the pool whose subnet contains none of `used` (interface addresses such
- * as `192.0.2.1/30`; other families are ignored), or undefined when every pair is taken.
- */
-export function firstFreePair(pool: AddressPool, used: string[]): [string, string] | undefined {
-  const taken = new Set<bigint>();
-  for (const text of used) {
-    let parsed;
-    try {
-      parsed = parseInterfaceAddress(text);
-    } catch {
-      continue;
-    }
-    if (parsed.family !== pool.family) continue;
-    taken.add(subnetStart(pool.family, addressToBigInt(pool.family, parsed.address), pool.pairPrefix));
-  }
+/** Inclusive range of addresses, as numbers. */
+interface AddressRange {
+  first: bigint;
+  last: bigint;
+}
 
-  const step = 1n << BigInt(BITS[pool.family] - pool.pairPrefix);
-  const count = 1n << BigInt(pool.pairPrefix - pool.prefix);
-  // At most taken.size + 1 iterations, however large the pool.
-  for (let index = 0n; index < count; index++) {
-    const start = pool.network + index * step;
-    if (!taken.has(start)) return pairAt(pool, start);
+/** Returns the range of the subnet of `text` with `prefix` bits, or of its own prefix; undefined for another family or bad text. */
+function rangeOf(family: AddressFamily, text: string, prefix?: number): AddressRange | undefined {
+  let parsed;
+  try {
+    parsed = parseInterfaceAddress(text);
+  } catch {
+    return undefined;
   }
-  return undefined;
+  if (parsed.family !== family) return undefined;
+  const bits = prefix ?? parsed.prefix;
+  const first = subnetStart(family, addressToBigInt(family, parsed.address), bits);
+  return { first, last: first + (1n << BigInt(BITS[family] - bits)) - 1n };
+}
+
+function compareRanges(left: AddressRange, right: AddressRange): number {
+  if (left.first === right.first) return 0;
+  return left.first < right.first ? -1 : 1;
+}
+
+/**
+ * Returns the first pair of the pool whose subnet contains none of `used` and overlaps none of
+ * `networks`, or undefined when every pair is taken. `used` are link addresses such as
+ * `192.0.2.1/30`: each takes the pair subnet it falls in, whatever its own prefix. `networks` are
+ * addresses already on the link's nodes, such as a host's `192.0.2.2/24`: each takes its whole
+ * subnet, because a second route to it in the same namespace would be ambiguous. Addresses of
+ * the other family are ignored.
+ */
+export function firstFreePair(pool: AddressPool, used: string[], networks: string[] = []): [string, string] | undefined {
+  const size = 1n << BigInt(BITS[pool.family] - pool.pairPrefix);
+  const blocked = [...used.map((text) => rangeOf(pool.family, text, pool.pairPrefix)), ...networks.map((text) => rangeOf(pool.family, text))];
+  const ranges = blocked.filter((range): range is AddressRange => range !== undefined).sort(compareRanges);
+
+  // Walk the blocked ranges in order and move the candidate past each one it overlaps. This takes
+  // at most one step per range, however large the pool.
+  let candidate = pool.network;
+  for (const range of ranges) {
+    if (range.last < candidate) continue;
+    if (range.first > candidate + size - 1n) break;
+    candidate = ((range.last + 1n + size - 1n) / size) * size;
+  }
+  const poolLast = pool.network + (1n << BigInt(BITS[pool.family] - pool.prefix)) - 1n;
+  return candidate + size - 1n <= poolLast ? pairAt(pool, candidate) : undefined;
+}
+
+/** Returns the addresses among `networks` whose subnets overlap the pool. */
+export function networksInPool(pool: AddressPool, networks: string[]): string[] {
+  const poolLast = pool.network + (1n << BigInt(BITS[pool.family] - pool.prefix)) - 1n;
+  return networks.filter((text) => {
+    const range = rangeOf(pool.family, text);
+    return range !== undefined && range.first <= poolLast && range.last >= pool.network;
+  });
 }

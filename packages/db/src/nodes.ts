@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeNode, interfaceNameSchema, KokoError, nodeRefSchema, quote, type NodeRef } from '@koko/core';
+import { describeNode, interfaceAddressSchema, interfaceNameSchema, KokoError, nodeRefSchema, quote, type NodeRef } from '@koko/core';
 import { actorSchema, type ActorInput } from './actor';
 import type { DbTransaction, KokoDatabase } from './database';
 import type { Prisma } from './generated/prisma/client';
@@ -21,6 +21,8 @@ export interface NodeRecord {
   containerId: string | null;
   state: string | null;
   interfaces: string[];
+  /** Addresses (CIDR) on the node's interfaces in its last inventory, so suggestions avoid their subnets. */
+  addresses: string[];
   /** Whether the last inventory of the host listed the node. */
   present: boolean;
   lastSeenAt: Date | null;
@@ -38,6 +40,7 @@ export function nodeRecordOf(row: NodeRow): NodeRecord {
     containerId: row.containerId,
     state: row.state,
     interfaces: JSON.parse(row.interfaces) as string[],
+    addresses: JSON.parse(row.addresses) as string[],
     present: row.present,
     lastSeenAt: row.lastSeenAt,
     position: row.positionX === null || row.positionY === null ? null : { x: row.positionX, y: row.positionY },
@@ -52,6 +55,7 @@ export const nodeObservationSchema = z.object({
   containerId: z.string().optional(),
   state: z.string().optional(),
   interfaces: z.array(interfaceNameSchema).default([]),
+  addresses: z.array(interfaceAddressSchema).default([]),
 });
 export type NodeObservation = z.input<typeof nodeObservationSchema>;
 
@@ -78,6 +82,7 @@ export async function syncNodes(db: KokoDatabase, hostId: string, inventory: Nod
         containerId: item.containerId ?? null,
         state: item.state ?? null,
         interfaces: JSON.stringify(item.interfaces),
+        addresses: JSON.stringify(item.addresses),
         present: true,
         lastSeenAt: seenAt,
       };

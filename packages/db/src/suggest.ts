@@ -1,7 +1,8 @@
 import { interfaceNameProblem, KokoError, quote, type AddressFamily, type NodeRef } from '@koko/core';
-import { firstFreePair, parseAddressPool } from './address-pool';
+import { firstFreePair, networksInPool, parseAddressPool } from './address-pool';
 import type { KokoDatabase } from './database';
 import { nodeKeyOf } from './link-spec';
+import type { NodeRecord } from './nodes';
 
 export interface InterfaceNameOptions {
   /** How many names to return. */
@@ -42,12 +43,11 @@ export async function suggestInterfaceNames(db: KokoDatabase, host: string, node
 
 /**
  * Suggests a pair of addresses for the two ends of a new link from the lab's pool: the first
- * pair subnet that contains no address of the lab's stored links. Like interface names, it
- * reserves nothing.
- * NOTE: it does not look at the addresses the hosts already have, so for an end in a host's own
- * namespace it can suggest a subnet that overlaps the host's network; check such suggestions.
+ * pair subnet that contains no address of the lab's stored links and overlaps no network already
+ * on `nodes` (the link's two nodes, as their last inventory listed them). Like interface names,
+ * it reserves nothing.
  */
-export async function suggestAddressPair(db: KokoDatabase, labId: string, family: AddressFamily): Promise<[string, string]> {
+export async function suggestAddressPair(db: KokoDatabase, labId: string, family: AddressFamily, nodes: readonly NodeRecord[] = []): Promise<[string, string]> {
   const { lab, rows } = await db.read(async (client) => ({
     lab: await client.lab.findUnique({ where: { id: labId } }),
     rows: await client.linkEndpoint.findMany({ where: { link: { labId } }, select: { addresses: true } }),
@@ -57,9 +57,14 @@ export async function suggestAddressPair(db: KokoDatabase, labId: string, family
   const range = family === 4 ? lab.ipv4Pool : lab.ipv6Pool;
   const pool = parseAddressPool(range, family === 4 ? lab.ipv4Prefix : lab.ipv6Prefix, family);
   const used = rows.flatMap((row) => JSON.parse(row.addresses) as string[]);
-  const pair = firstFreePair(pool, used);
-  if (!pair) {
-    throw new KokoError('conflict', `the IPv${family} pool ${range} of lab ${quote(lab.name)} has no free /${pool.pairPrefix} left; give the addresses yourself or give the lab a larger pool`);
-  }
+  const networks = nodes.flatMap((node) => node.addresses);
+  const pair = firstFreePair(pool, used, networks);
+  if (!pair) throw new KokoError('conflict', exhaustedPoolMessage(`IPv${family} pool ${range} of lab ${quote(lab.name)}`, pool.pairPrefix, networksInPool(pool, networks)));
   return pair;
+}
+
+/** Returns the error message for a pool with no free pair, naming the nodes' networks that overlap it. */
+export function exhaustedPoolMessage(pool: string, pairPrefix: number, networks: string[]): string {
+  const overlap = networks.length > 0 ? ` beside the networks already on the link's nodes (${[...new Set(networks)].join(', ')})` : '';
+  return `the ${pool} has no free /${pairPrefix} left${overlap}; give the addresses yourself or give the lab a larger pool`;
 }

@@ -217,7 +217,7 @@ describe('migrations', () => {
     const url = fileUrl(path.join(temp.path, 'command'));
     const env = { ...process.env, DATABASE_URL: url };
     const first = await run('pnpm', ['-s', 'db:migrate'], { cwd: packageDirectory, env });
-    expect(first.stdout).toMatch(/applied 1 migration\(s\): \d{14}_init/);
+    expect(first.stdout).toMatch(/applied 2 migration\(s\): \d{14}_init, \d{14}_node_addresses/);
     expect(existsSync(path.join(temp.path, 'command', 'koko.db'))).toBe(true);
 
     const second = await run('pnpm', ['-s', 'db:migrate'], { cwd: packageDirectory, env });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { firstFreePair, parseAddressPool } from '../src/address-pool';
+import { firstFreePair, networksInPool, parseAddressPool } from '../src/address-pool';
 import type { KokoDatabase } from '../src/database';
 import type { HostRecord } from '../src/hosts';
 import { createLab, type LabRecord } from '../src/labs';
@@ -20,6 +20,22 @@ describe('address pools', () => {
     ['2001:db8:ffff:ffff::/64', 64, 6, [], ['2001:db8:ffff:ffff::1/64', '2001:db8:ffff:ffff::2/64']],
   ] as const)('%s in /%d pairs with %j used', (range, pairPrefix, family, used, expected) => {
     expect(firstFreePair(parseAddressPool(range, pairPrefix, family), [...used])).toEqual(expected);
+  });
+
+  it.each([
+    ['192.0.2.0/24', 30, 4, [], ['192.0.2.2/24'], undefined],
+    ['192.0.2.0/24', 30, 4, [], ['192.0.2.2/25'], ['192.0.2.129/30', '192.0.2.130/30']],
+    ['192.0.2.0/24', 30, 4, ['192.0.2.129/30'], ['192.0.2.1/25'], ['192.0.2.133/30', '192.0.2.134/30']],
+    ['192.0.2.0/24', 30, 4, [], ['192.0.2.5/29', '192.0.2.1/30'], ['192.0.2.9/30', '192.0.2.10/30']],
+    ['192.0.2.0/24', 31, 4, [], ['10.0.0.1/8', '192.0.2.0/32'], ['192.0.2.2/31', '192.0.2.3/31']],
+    ['2001:db8::/32', 64, 6, [], ['2001:db8::1/48', '192.0.2.2/24'], ['2001:db8:1::1/64', '2001:db8:1::2/64']],
+  ] as const)('%s in /%d pairs with %j used avoids networks %j', (range, pairPrefix, family, used, networks, expected) => {
+    expect(firstFreePair(parseAddressPool(range, pairPrefix, family), [...used], [...networks])).toEqual(expected);
+  });
+
+  it('lists networks overlapping a pool', () => {
+    const pool = parseAddressPool('192.0.2.0/24', 30, 4);
+    expect(networksInPool(pool, ['192.0.2.2/24', '10.0.0.1/8', '192.0.0.1/16', 'fd00::1/64', '192.0.3.1/24'])).toEqual(['192.0.2.2/24', '192.0.0.1/16']);
   });
 
   it('returns undefined when every pair is used', () => {
@@ -87,6 +103,28 @@ describe('suggestions', () => {
 
     await deleteLink(db, link.id, ALICE);
     expect(await suggestAddressPair(db, lab.id, 4)).toEqual(['192.0.2.1/30', '192.0.2.2/30']);
+  });
+
+  it('address pairs avoid networks on the nodes', async () => {
+    const [host, router] = await syncNodes(db, h1.id, [
+      { node: { kind: 'current' }, addresses: ['192.0.2.2/25', '2001:db8::2/64'] },
+      { node: { kind: 'docker', container: 'r1' }, addresses: ['192.0.2.130/30'] },
+    ]);
+    expect(host!.addresses).toEqual(['192.0.2.2/25', '2001:db8::2/64']);
+    expect(await suggestAddressPair(db, lab.id, 4, [host!])).toEqual(['192.0.2.129/30', '192.0.2.130/30']);
+    expect(await suggestAddressPair(db, lab.id, 4, [host!, router!])).toEqual(['192.0.2.133/30', '192.0.2.134/30']);
+    expect(await suggestAddressPair(db, lab.id, 6, [host!, router!])).toEqual(['2001:db8:0:1::1/64', '2001:db8:0:1::2/64']);
+    expect(await suggestAddressPair(db, lab.id, 4)).toEqual(['192.0.2.1/30', '192.0.2.2/30']);
+
+    const [wide] = await syncNodes(db, h1.id, [{ node: { kind: 'current' }, addresses: ['192.0.2.2/24'] }]);
+    await expect(suggestAddressPair(db, lab.id, 4, [wide!])).rejects.toMatchObject({
+      code: 'conflict',
+      message: 'the IPv4 pool 192.0.2.0/24 of lab "lab1" has no free /30 left beside the networks already on the link\'s nodes (192.0.2.2/24); give the addresses yourself or give the lab a larger pool',
+    });
+  });
+
+  it('node addresses need a prefix', async () => {
+    await expect(syncNodes(db, h1.id, [{ node: { kind: 'current' }, addresses: ['192.0.2.2'] }])).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/192\.0\.2\.2.*has no prefix length/) });
   });
 
   it('address pairs use the lab pool and report exhaustion', async () => {

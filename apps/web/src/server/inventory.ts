@@ -1,5 +1,5 @@
 import type { ContainerInfo, Inventory, NamespaceInfo } from '@koko/agent-api';
-import { containerRefProblem, interfaceNameProblem, netnsNameProblem, type NodeRef } from '@koko/core';
+import { containerRefProblem, interfaceAddressProblem, interfaceNameProblem, netnsNameProblem, type NodeRef } from '@koko/core';
 import type { NodeObservation } from '@koko/db';
 
 /** Returns whether the database can store `node` as a node row: names the kernel or Docker allow but koko rejects are left out. */
@@ -13,6 +13,12 @@ function interfaceNames(namespace: NamespaceInfo | undefined): string[] {
   return (namespace?.interfaces ?? []).map((info) => info.name).filter((name) => interfaceNameProblem(name) === undefined);
 }
 
+/** Lists the addresses of a namespace's interfaces that an interface may take; loopback ones are left out. */
+function interfaceAddresses(namespace: NamespaceInfo | undefined): string[] {
+  const addresses = (namespace?.interfaces ?? []).flatMap((info) => info.addresses.map((entry) => `${entry.address}/${entry.prefix}`));
+  return addresses.filter((address) => interfaceAddressProblem(address) === undefined);
+}
+
 /**
  * Turns an agent's inventory into the nodes the database keeps: the agent's own namespace, every
  * named netns and every container, running or not. A container that shares another node's
@@ -24,13 +30,13 @@ export function nodeObservationsOf(inventory: Inventory): NodeObservation[] {
 
   for (const namespace of inventory.namespaces) {
     if (namespace.node.kind === 'docker' || namespace.error !== undefined || !storableNode(namespace.node)) continue;
-    observations.push({ node: namespace.node, interfaces: interfaceNames(namespace) });
+    observations.push({ node: namespace.node, interfaces: interfaceNames(namespace), addresses: interfaceAddresses(namespace) });
   }
   for (const container of inventory.containers) {
     const node: NodeRef = { kind: 'docker', container: container.name };
     if (!storableNode(node)) continue;
     const namespace = container.namespaceKey === undefined ? undefined : byKey.get(container.namespaceKey);
-    observations.push({ node, containerId: container.id, state: container.status, interfaces: interfaceNames(namespace) });
+    observations.push({ node, containerId: container.id, state: container.status, interfaces: interfaceNames(namespace), addresses: interfaceAddresses(namespace) });
   }
   return observations;
 }

@@ -4,6 +4,7 @@ import {
   DEFAULT_IPV4_PAIR_PREFIX,
   DEFAULT_IPV4_POOL,
   deleteLab,
+  exhaustedPoolMessage,
   exportLab,
   findLabByName,
   firstFreePair,
@@ -11,10 +12,12 @@ import {
   importLab,
   listLabs,
   listLinks,
+  networksInPool,
   parseAddressPool,
   type ActorInput,
   type KokoDatabase,
   type LabRecord,
+  type NodeRecord,
 } from '@koko/db';
 import type { BusyLinks } from './busy-links';
 import type { EventBus } from './events';
@@ -89,9 +92,13 @@ export class LabService {
     return { id: lab.id, name: lab.name, group: lab.group };
   }
 
-  /** Returns the first address pair of the default pool, for suggestions before any lab exists. */
-  defaultPoolPair(): [string, string] {
-    return firstFreePair(parseAddressPool(DEFAULT_IPV4_POOL, DEFAULT_IPV4_PAIR_PREFIX, 4), [])!;
+  /** Returns the first address pair of the default pool that overlaps no network on `nodes`, for suggestions before any lab exists. */
+  defaultPoolPair(nodes: readonly NodeRecord[]): [string, string] {
+    const pool = parseAddressPool(DEFAULT_IPV4_POOL, DEFAULT_IPV4_PAIR_PREFIX, 4);
+    const networks = nodes.flatMap((node) => node.addresses);
+    const pair = firstFreePair(pool, [], networks);
+    if (!pair) throw new KokoError('conflict', exhaustedPoolMessage(`default IPv4 pool ${DEFAULT_IPV4_POOL}`, pool.pairPrefix, networksInPool(pool, networks)));
+    return pair;
   }
 
   async list(): Promise<LabView[]> {

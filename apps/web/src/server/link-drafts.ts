@@ -69,7 +69,7 @@ export class LinkDrafter {
 
     let addresses: [string[], string[]] = [input.a.addresses ?? [], input.b.addresses ?? []];
     if (input.a.addresses === undefined && input.b.addresses === undefined) {
-      const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4) : this.labs.defaultPoolPair();
+      const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4, [nodeA, nodeB]) : this.labs.defaultPoolPair([nodeA, nodeB]);
       addresses = [[addressA], [addressB]];
     }
     return { a: { ifname: ifnameA, addresses: addresses[0] }, b: { ifname: ifnameB, addresses: addresses[1] } };

@@ -120,7 +120,7 @@ export class LinkService {
       ]);
       names = [first!, second!];
     }
-    const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4) : this.labs.defaultPoolPair();
+    const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4, [nodeA, nodeB]) : this.labs.defaultPoolPair([nodeA, nodeB]);
     const settings = await this.#defaultSettingsOf(nodeA, nodeB);
     return {
       kind,

@@ -118,6 +118,28 @@ describe('hosts', () => {
   });
 });
 
+describe('address suggestions', () => {
+  it('skip the subnets of a node', async () => {
+    const n2 = await lab.netns('n2');
+    await mustRun(['ip', '-n', n2, 'address', 'add', '192.0.2.1/29', 'dev', 'lo']);
+    await alice.hosts.refresh({ id: hostId });
+    const [a, b] = await Promise.all([topologyNode('netns', n2), topologyNode('netns', n1)]);
+
+    const suggestion = await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id } });
+    expect(suggestion.a.addresses).toEqual(['192.0.2.9/30']);
+    expect(suggestion.b.addresses).toEqual(['192.0.2.10/30']);
+  });
+
+  it('report a pool a node covers', async () => {
+    const n3 = await lab.netns('n3');
+    await mustRun(['ip', '-n', n3, 'address', 'add', '192.0.2.1/23', 'dev', 'lo']);
+    await alice.hosts.refresh({ id: hostId });
+    const [a, b] = await Promise.all([topologyNode('netns', n3), topologyNode('netns', n1)]);
+
+    await expectTRPCError(alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id } }), 'CONFLICT', /default IPv4 pool 192\.0\.2\.0\/24 has no free \/30 left beside the networks already on the link's nodes \(192\.0\.2\.1\/23\)/);
+  });
+});
+
 describe('links on one host', () => {
   it('veth between containers carries ping', async () => {
     const [a, b] = await Promise.all([topologyNode('docker', c1), topologyNode('docker', c2)]);

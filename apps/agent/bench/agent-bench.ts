@@ -105,13 +105,30 @@ async function timeInventory(agent: RunningAgent) {
   return { median: median(times), min: Math.min(...times), ...seen };
 }
 
-/** Times the inventory twice: over koko's tagged veths, and over the same ring of untagged veths made by hand. */
+/**
+ * Times the inventory twice: alone, and while a client follows the change stream, as a controller
+ * does. The agent then keeps one `ip -batch` reader per namespace and reads through those.
+ */
+async function timeInventoryBothWays(agent: RunningAgent) {
+  const alone = await timeInventory(agent);
+  let ready: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (ready = resolve));
+  const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => event.type === 'ready' && ready() });
+  try {
+    await started;
+    return { alone, following: await timeInventory(agent) };
+  } finally {
+    subscription.unsubscribe();
+  }
+}
+
+/** Times the inventory over koko's tagged veths, then over the same ring of untagged veths made by hand. */
 async function benchInventory(agent: RunningAgent, lab: Lab) {
   const kokoRing = await makeRing(agent, lab, 'k', true);
-  const tagged = await timeInventory(agent);
+  const tagged = await timeInventoryBothWays(agent);
   await execa('ip', ['-batch', '-'], { input: kokoRing.map((name) => `netns del ${name}\n`).join('') });
   await makeRing(agent, lab, 'f', false);
-  const foreign = await timeInventory(agent);
+  const foreign = await timeInventoryBothWays(agent);
   return { tagged, foreign };
 }
 
@@ -137,11 +154,14 @@ async function main(): Promise<void> {
         '|---|---|---|---|---|',
         `| one veth, API median of ${SINGLE_RUNS} vs \`koko\` CLI (node + tsx, median of ${CLI_RUNS}) | ${format(single.api)} | ${format(single.cli)} | ${(single.api / single.cli).toFixed(3)}× | ≤ 0.5× |`,
         `| ${BATCH_LINKS} veths in one batch request vs the same plan's ${batch.processes} \`ip -batch\` processes (median of ${BATCH_RUNS}) | ${format(batch.api)} | ${format(batch.floor)} | ${(batch.api / batch.floor).toFixed(2)}× | ≤ 1.5× |`,
-        ...(['tagged', 'foreign'] as const).map((variant) => {
-          const result = inventory[variant];
-          const made = variant === 'tagged' ? 'koko veths' : 'veths made by hand (no koko tag)';
-          return `| inventory, ${INVENTORY_NETNS} netns + ${INVENTORY_INTERFACES} interfaces of ${made}; saw ${result.namespaces} namespaces, ${result.interfaces} interfaces, ${result.unresolvedPeers} veth peers unresolved; median of ${INVENTORY_RUNS}, best ${format(result.min)} | ${format(result.median)} | | | ≤ 250 ms |`;
-        }),
+        ...(['tagged', 'foreign'] as const).flatMap((variant) =>
+          (['alone', 'following'] as const).map((mode) => {
+            const result = inventory[variant][mode];
+            const origin = variant === 'tagged' ? 'koko veths' : 'veths made by hand (no koko tag)';
+            const following = mode === 'alone' ? 'no client follows the change stream' : 'a client follows the change stream';
+            return `| inventory, ${INVENTORY_NETNS} netns + ${INVENTORY_INTERFACES} interfaces of ${origin}, ${following}; saw ${result.namespaces} namespaces, ${result.interfaces} interfaces, ${result.unresolvedPeers} veth peers unresolved; median of ${INVENTORY_RUNS}, best ${format(result.min)} | ${format(result.median)} | | | ≤ 250 ms |`;
+          }),
+        ),
         '',
       ].join('\n'),
     );

@@ -11,6 +11,7 @@ import {
   listContainers,
   listNetnsNames,
   monitorLinks,
+  NamespaceReader,
   NETNS_RUN_DIR,
   readInterfaces,
   resolveNamespace,
@@ -25,9 +26,23 @@ const NETNS_POLL_MS = 2000;
 /** How long to wait before following Docker's events again after the stream broke, in milliseconds. */
 const DOCKER_RETRY_MS = 5000;
 
+/** Reads a watched namespace through its reader, or with a process of its own when the reader has stopped. */
+async function readWatched(entry: Watched): Promise<InterfaceInfo[]> {
+  if (entry.reader?.alive) {
+    try {
+      return await entry.reader.read();
+    } catch {
+      // The reader ended or timed out; one process of its own reads the namespace instead.
+    }
+  }
+  return readInterfaces(entry.namespace);
+}
+
 interface Watched {
   namespace: Namespace;
   monitor: LinkMonitor;
+  /** Reads the namespace without a process start: for the re-reads here and for the inventory. */
+  reader: NamespaceReader | undefined;
   interfaces: InterfaceInfo[];
   timer: NodeJS.Timeout | undefined;
   /** Owners that keep the namespace watched: `netns:<name>`, `container:<id>` or `current`. */
@@ -37,7 +52,8 @@ interface Watched {
 /**
  * Watches the host while at least one client follows the change stream. Container events come
  * from Docker. Interface changes come from one `ip -o monitor link` per namespace: each line it
- * prints triggers a re-read of that namespace and a diff against the previous read.
+ * prints triggers a re-read of that namespace and a diff against the previous read. Beside each
+ * monitor runs a NamespaceReader, which the inventory also reads through while the feed runs.
  */
 export class ChangeFeed {
   private readonly emitter = new EventEmitter();
@@ -93,9 +109,16 @@ export class ChangeFeed {
     for (const entry of this.watched.values()) {
       clearTimeout(entry.timer);
       entry.monitor.stop();
+      entry.reader?.stop();
     }
     this.watched.clear();
     this.knownNetns.clear();
+  }
+
+  /** Returns the running reader of a watched namespace, or undefined when no client follows the stream. */
+  readerFor(key: string): NamespaceReader | undefined {
+    const reader = this.watched.get(key)?.reader;
+    return reader?.alive ? reader : undefined;
   }
 
   private emit(event: AgentEvent): void {
@@ -182,7 +205,7 @@ export class ChangeFeed {
       return;
     }
     const label = containerName ? `container "${containerName}"` : namespace.label;
-    const entry: Watched = { namespace: { ...namespace, label }, monitor: { stop: () => undefined }, interfaces: [], timer: undefined, owners: new Set([owner]) };
+    const entry: Watched = { namespace: { ...namespace, label }, monitor: { stop: () => undefined }, reader: undefined, interfaces: [], timer: undefined, owners: new Set([owner]) };
     this.watched.set(namespace.key, entry);
     entry.monitor = monitorLinks(
       entry.namespace,
@@ -191,8 +214,9 @@ export class ChangeFeed {
         if (this.watched.get(namespace.key) === entry) this.log.debug({ namespace: label, reason }, 'link monitor ended');
       },
     );
+    entry.reader = new NamespaceReader(entry.namespace);
     try {
-      entry.interfaces = await readInterfaces(entry.namespace);
+      entry.interfaces = await readWatched(entry);
     } catch {
       entry.interfaces = [];
     }
@@ -202,8 +226,9 @@ export class ChangeFeed {
   private removeOwner(owner: string): void {
     for (const [key, entry] of this.watched) {
       if (!entry.owners.delete(owner) || entry.owners.size > 0) continue;
-      // Stop at once: the monitor process would otherwise keep the namespace alive.
+      // Stop at once: the monitor and reader processes would otherwise keep the namespace alive.
       entry.monitor.stop();
+      entry.reader?.stop();
       clearTimeout(entry.timer);
       this.watched.delete(key);
       this.emit({ type: 'namespace', action: 'removed', time: Date.now(), namespaceKey: key, namespace: entry.namespace.label });
@@ -221,7 +246,7 @@ export class ChangeFeed {
   private async reread(entry: Watched): Promise<void> {
     let interfaces: InterfaceInfo[];
     try {
-      interfaces = await readInterfaces(entry.namespace);
+      interfaces = await readWatched(entry);
     } catch {
       return; // the namespace went away; its owner's removal reports that
     }

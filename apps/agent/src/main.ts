@@ -59,7 +59,7 @@ async function serve(config: AgentConfig, version: string, log: Logger): Promise
   const changes = new ChangeFeed(log);
   const handlers: AgentHandlers = {
     hostInfo: () => readHostInfo(hostId, version),
-    inventory: async () => ({ hostId, readAt: Date.now(), ...(await readInventory()) }),
+    inventory: async () => ({ hostId, readAt: Date.now(), ...(await readInventory({ readerFor: (key) => changes.readerFor(key) })) }),
     plan: (input) => operations.plan(input),
     create: (input) => operations.create(input.link, input.options),
     delete: (input) => operations.delete(input.interfaces),

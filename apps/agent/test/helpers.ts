@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type AgentClient, closeAgentClient, createAgentClient } from '@koko/agent-api';
 import { mustRun, run, waitForListening } from '@koko/testkit';
+export { run } from '@koko/testkit';
 
 const require = createRequire(import.meta.url);
 export const TSX_CLI = require.resolve('tsx/cli');
@@ -138,10 +139,10 @@ export function rawRequest(address: string, method: string, path: string, header
 }
 
 /** Waits until `check` returns a value other than undefined, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));

@@ -1,6 +1,7 @@
+import { statSync } from 'node:fs';
 import type { AgentEvent, Inventory, NamespaceInfo } from '@koko/agent-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type IpLink, Lab, type RunningAgent, ipLinks, sh, startAgent, waitFor } from './helpers';
+import { type IpLink, Lab, type RunningAgent, ipLinks, run, sh, startAgent, waitFor } from './helpers';
 
 const lab = new Lab('kag');
 let agent: RunningAgent;
@@ -8,6 +9,23 @@ let a: string;
 let b: string;
 let container: string;
 let inventory: Inventory;
+
+function namespaceIn(found: Inventory, name: string): NamespaceInfo {
+  const entry = found.namespaces.find((item) => item.node.kind === 'netns' && item.node.name === name);
+  if (!entry) throw new Error(`netns ${name} missing from the inventory`);
+  return entry;
+}
+
+/** Lists the agent's `ip -batch` readers (its child processes that read commands from their input) with the inode of their network namespace. */
+async function readersOf(agentPid: number): Promise<{ pid: number; namespaceInode: number }[]> {
+  // ps exits 1 when the agent has no children, so its exit code is not checked.
+  const lines = (await run(['ps', '--ppid', String(agentPid), '-o', 'pid=,args='])).stdout.split('\n');
+  const readers = lines.map((line) => line.trim()).filter((line) => line.endsWith('ip -json -details -stats -batch -'));
+  return readers.map((line) => {
+    const pid = Number(line.split(' ')[0]);
+    return { pid, namespaceInode: statSync(`/proc/${pid}/ns/net`).ino };
+  });
+}
 
 function namespaceNamed(name: string): NamespaceInfo {
   const found = inventory.namespaces.find((entry) => entry.node.kind === 'netns' && entry.node.name === name);
@@ -219,6 +237,52 @@ describe('change stream', () => {
       await sh('ip', '-n', a, 'link', 'del', 'khand0');
       await waitFor('the removed event', () => events.find((event) => event.type === 'interface' && event.action === 'removed' && event.ifname === 'khand1'));
       expect(errors).toEqual([]);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  it('reads the inventory through its readers', async () => {
+    const events: AgentEvent[] = [];
+    const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => events.push(event) });
+    try {
+      await waitFor('the ready event', () => events.find((event) => event.type === 'ready'));
+      const readers = await readersOf(agent.child.pid!);
+      expect(readers.length).toBeGreaterThanOrEqual(3);
+      expect(readers.map((reader) => reader.namespaceInode)).toContain(statSync(`/run/netns/${a}`).ino);
+
+      // A change made just before the request shows at once: a reader reads, it does not cache.
+      await sh('ip', '-n', a, 'address', 'add', '10.73.9.1/32', 'dev', 'ki0');
+      const addresses = namespaceIn(await agent.client.inventory.query(), a).interfaces.find((info) => info.name === 'ki0')!.addresses;
+      expect(addresses.map((entry) => entry.address)).toContain('10.73.9.1');
+
+      // Counters change with no monitor event, and the inventory still has the latest ones.
+      const before = namespaceIn(await agent.client.inventory.query(), a).interfaces.find((info) => info.name === 'ki0')!.counters.txPackets;
+      await sh('ip', '-n', a, 'link', 'set', 'ki0', 'up');
+      await sh('ip', '-n', b, 'address', 'add', '10.73.0.2/24', 'dev', 'ki1');
+      await sh('ip', '-n', b, 'link', 'set', 'ki1', 'up');
+      await sh('ip', 'netns', 'exec', a, 'ping', '-c', '3', '-i', '0.2', '-W', '1', '10.73.0.2');
+      const after = namespaceIn(await agent.client.inventory.query(), a).interfaces.find((info) => info.name === 'ki0')!.counters.txPackets;
+      expect(after).toBeGreaterThan(before);
+    } finally {
+      subscription.unsubscribe();
+    }
+    await waitFor('the readers to stop', async () => ((await readersOf(agent.child.pid!)).length === 0 ? true : undefined));
+  });
+
+  it('releases a deleted netns at once', async () => {
+    const events: AgentEvent[] = [];
+    const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => events.push(event) });
+    try {
+      await waitFor('the ready event', () => events.find((event) => event.type === 'ready'));
+      const deleted = await lab.netns('gone');
+      await waitFor('the namespace event', () => events.find((event) => event.type === 'namespace' && event.action === 'added' && event.namespace === `netns "${deleted}"`));
+      await sh('ip', '-n', deleted, 'link', 'add', 'kgone0', 'type', 'veth', 'peer', 'name', 'kgone1', 'netns', b);
+
+      // The monitor and the reader run inside the namespace and keep it alive. Once they stop, the
+      // kernel frees it, so the veth goes, and its other end in b with it.
+      await sh('ip', 'netns', 'del', deleted);
+      await waitFor('the veth end in b to go', async () => ((await ipLinks(b)).some((link) => link.ifname === 'kgone1') ? undefined : true), 5000);
     } finally {
       subscription.unsubscribe();
     }

@@ -12,4 +12,5 @@ export * from './docker-events';
 export * from './inventory';
 export * from './monitor';
 export * from './namespace-lock';
+export * from './namespace-reader';
 export * from './stats';

@@ -6,6 +6,7 @@ import { type ContainerState, dockerClient, dockerError, inspectContainer } from
 import { runCommand } from './exec';
 import { type InterfaceInfo, type IpJsonLink, toInterfaceInfo } from './interfaces';
 import { NETNS_RUN_DIR, type Namespace, currentNamespace, inNamespace } from './namespace';
+import type { NamespaceReader, ReaderCommand } from './namespace-reader';
 
 /** A Docker container as the inventory reports it; `namespaceKey` is set while it runs. */
 export interface InventoryContainer extends ContainerState {
@@ -44,10 +45,19 @@ export interface Inventory {
   dockerError?: string;
 }
 
-/** The `ip` command that reads one namespace for the inventory; it prints one JSON line. */
-const READ_ARGV = ['ip', '-json', '-details', '-stats', 'address', 'show'];
-/** The `ip` command that maps a namespace's nsids to netns names; it prints one JSON line. */
-const NSID_ARGV = ['ip', '-json', 'netns', 'list-id'];
+/** An `ip` command the inventory runs in each namespace. It runs as a process of its own or as a reader's batch line, and prints one JSON line. */
+interface InventoryCommand {
+  argv: readonly string[];
+  line: ReaderCommand;
+}
+
+/** Reads one namespace's interfaces. */
+const READ_COMMAND: InventoryCommand = { argv: ['ip', '-json', '-details', '-stats', 'address', 'show'], line: 'address show' };
+/** Maps a namespace's nsids to netns names. */
+const NSID_COMMAND: InventoryCommand = { argv: ['ip', '-json', 'netns', 'list-id'], line: 'netns list-id' };
+
+/** Returns a running reader for a namespace key, if the caller keeps one. */
+export type ReaderLookup = (key: string) => NamespaceReader | undefined;
 
 /**
  * Returns the script of an inventory worker, which runs `argv` once in each namespace file given
@@ -162,22 +172,41 @@ async function runSlice(namespaces: Namespace[], argv: readonly string[]): Promi
   }
 }
 
-/** Runs `argv` in many namespaces, spread over one worker per CPU; a failed namespace yields an Error. */
-async function runInNamespaces<T>(namespaces: Namespace[], argv: readonly string[], parse: (line: string) => T): Promise<(T | Error)[]> {
+/** Runs `argv` in many namespaces, spread over one worker per CPU, and returns one output line per namespace (undefined where it failed). */
+async function spawnInNamespaces(namespaces: Namespace[], argv: readonly string[]): Promise<(string | undefined)[]> {
   if (namespaces.length === 0) return [];
   const workers = Math.max(1, Math.min(availableParallelism(), namespaces.length));
-  const slices = slicesOf(namespaces, workers);
   const outputs = await Promise.all(
-    slices.map(async (slice) => {
+    slicesOf(namespaces, workers).map(async (slice) => {
       const lines = await runSlice(slice, argv);
       if (lines) return lines.map((line) => (line === 'null' ? undefined : line));
       return Promise.all(slice.map((namespace) => runCommand(inNamespace(namespace, argv)).then((output) => output.stdout.trim(), () => undefined)));
     }),
   );
-  return outputs.flat().map((line, index) => {
-    if (line === undefined) return new Error(`cannot read ${namespaces[index]!.label}; it may have been removed`);
+  return outputs.flat();
+}
+
+/**
+ * Runs `command` in many namespaces: through the namespace's reader when `readerFor` has a live
+ * one, otherwise (and when the reader fails) with processes of their own. A namespace that cannot
+ * be read yields an Error.
+ */
+async function runInNamespaces<T>(namespaces: Namespace[], command: InventoryCommand, parse: (line: string) => T, readerFor?: ReaderLookup): Promise<(T | Error)[]> {
+  const lines = await Promise.all(
+    namespaces.map((namespace) => {
+      const reader = readerFor?.(namespace.key);
+      return reader?.alive ? reader.request(command.line).catch(() => undefined) : undefined;
+    }),
+  );
+  const unread = namespaces.filter((_, index) => lines[index] === undefined);
+  const spawned = await spawnInNamespaces(unread, command.argv);
+  let next = 0;
+
+  return lines.map((line, index) => {
+    const output = line ?? spawned[next++];
+    if (output === undefined) return new Error(`cannot read ${namespaces[index]!.label}; it may have been removed`);
     try {
-      return parse(line);
+      return parse(output);
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
@@ -185,16 +214,17 @@ async function runInNamespaces<T>(namespaces: Namespace[], argv: readonly string
 }
 
 /** Reads the interfaces of many namespaces, with addresses, driver details and counters. */
-export async function readManyNamespaces(namespaces: Namespace[]): Promise<(InterfaceInfo[] | Error)[]> {
-  return runInNamespaces(namespaces, READ_ARGV, (line) => (JSON.parse(line) as IpJsonLink[]).map(toInterfaceInfo));
+export async function readManyNamespaces(namespaces: Namespace[], readerFor?: ReaderLookup): Promise<(InterfaceInfo[] | Error)[]> {
+  return runInNamespaces(namespaces, READ_COMMAND, (line) => (JSON.parse(line) as IpJsonLink[]).map(toInterfaceInfo), readerFor);
 }
 
 /** Maps the nsids each namespace uses to the netns names they stand for (`ip netns list-id`); unnamed ones are left out. */
-async function readNsidNames(namespaces: Namespace[]): Promise<Map<number, string>[]> {
-  const results = await runInNamespaces(namespaces, NSID_ARGV, (line) => {
+async function readNsidNames(namespaces: Namespace[], readerFor?: ReaderLookup): Promise<Map<number, string>[]> {
+  const parse = (line: string) => {
     const entries = JSON.parse(line || '[]') as { nsid: number; name?: string }[];
     return new Map(entries.filter((entry) => entry.name).map((entry) => [entry.nsid, entry.name!]));
-  });
+  };
+  const results = await runInNamespaces(namespaces, NSID_COMMAND, parse, readerFor);
   return results.map((result) => (result instanceof Error ? new Map<number, string>() : result));
 }
 
@@ -220,9 +250,12 @@ function localPeer(namespace: NamespaceInventory, info: InventoryInterface): Inv
  * namespace key of its file, so it also finds the agent's own namespace when that is a named
  * netns (an agent started with `ip netns exec`).
  */
-async function resolveByNsidNames(ambiguous: { located: Located; candidates: Located[] }[]): Promise<void> {
+async function resolveByNsidNames(ambiguous: { located: Located; candidates: Located[] }[], readerFor?: ReaderLookup): Promise<void> {
   const needNames = [...new Map(ambiguous.map(({ located }) => [located.namespace.key, located.namespace])).values()];
-  const names = await readNsidNames(needNames.map((namespace) => ({ key: namespace.key, label: namespace.label, file: namespace.file, node: namespace.node })));
+  const names = await readNsidNames(
+    needNames.map((namespace) => ({ key: namespace.key, label: namespace.label, file: namespace.file, node: namespace.node })),
+    readerFor,
+  );
   const namesByKey = new Map(needNames.map((namespace, index) => [namespace.key, names[index]!]));
   const keysOfNames = new Map<string, string | undefined>();
 
@@ -264,7 +297,7 @@ function fillReversePeers(namespaces: NamespaceInventory[]): void {
  * only. An end that stays ambiguous takes its peer from the other end when that one resolved to
  * it; otherwise it keeps only the peer's ifindex.
  */
-export async function pairVethPeers(namespaces: NamespaceInventory[]): Promise<void> {
+export async function pairVethPeers(namespaces: NamespaceInventory[], readerFor?: ReaderLookup): Promise<void> {
   const crossing = new Map<string, Located[]>();
   for (const namespace of namespaces) {
     for (const info of namespace.interfaces) {
@@ -296,8 +329,14 @@ export async function pairVethPeers(namespaces: NamespaceInventory[]): Promise<v
     }
   }
 
-  if (ambiguous.length > 0) await resolveByNsidNames(ambiguous);
+  if (ambiguous.length > 0) await resolveByNsidNames(ambiguous, readerFor);
   fillReversePeers(namespaces);
+}
+
+/** Options of readInventory. */
+export interface InventoryOptions {
+  /** Returns a running reader for a namespace key, if the caller keeps one; the other namespaces are read with a process each. */
+  readerFor?: ReaderLookup;
 }
 
 /**
@@ -305,7 +344,7 @@ export async function pairVethPeers(namespaces: NamespaceInventory[]): Promise<v
  * interfaces with addresses, driver parameters, koko tags, counters and veth peers. The Docker
  * engine being down is reported in `dockerError`, not thrown, so the namespaces still show.
  */
-export async function readInventory(): Promise<Inventory> {
+export async function readInventory(options: InventoryOptions = {}): Promise<Inventory> {
   const [netns, containerResult] = await Promise.all([
     listNetnsNames(),
     listContainers().then(
@@ -314,14 +353,14 @@ export async function readInventory(): Promise<Inventory> {
     ),
   ]);
   const { namespaces, containerKeys } = await collectNamespaces(netns, containerResult.containers);
-  const results = await readManyNamespaces(namespaces);
+  const results = await readManyNamespaces(namespaces, options.readerFor);
 
   const inventories: NamespaceInventory[] = namespaces.map((namespace, index) => {
     const result = results[index]!;
     const base = { key: namespace.key, label: namespace.label, node: namespace.node, file: namespace.file };
     return result instanceof Error ? { ...base, interfaces: [], error: result.message } : { ...base, interfaces: result };
   });
-  await pairVethPeers(inventories);
+  await pairVethPeers(inventories, options.readerFor);
 
   return {
     containers: containerResult.containers.map((container) => ({ ...container, namespaceKey: containerKeys.get(container.id) })),

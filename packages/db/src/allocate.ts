@@ -58,6 +58,26 @@ export async function allocateVniIn(transaction: DbTransaction, range: NumberRan
   return vni;
 }
 
+/**
+ * Returns the `count` lowest VNIs in `range` that no link uses and that are not in `reserved`
+ * (VNIs a batch names itself), inside a write transaction like allocateVniIn.
+ */
+export async function allocateVnisIn(transaction: DbTransaction, count: number, reserved: ReadonlySet<number>, range: NumberRange = DEFAULT_VNI_RANGE): Promise<number[]> {
+  if (count === 0) return [];
+  checkRange(range, DEFAULT_VNI_RANGE, 'VNI');
+  const rows = await transaction.link.findMany({ where: { vni: { gte: range.min, lte: range.max } }, select: { vni: true } });
+  const inUse = new Set([...rows.map((row) => row.vni!), ...reserved]);
+
+  const vnis: number[] = [];
+  for (let candidate = range.min; candidate <= range.max && vnis.length < count; candidate++) {
+    if (!inUse.has(candidate)) vnis.push(candidate);
+  }
+  if (vnis.length < count) {
+    throw new KokoError('conflict', `only ${vnis.length} VNIs from ${range.min} to ${range.max} are free, and ${count} links need one; delete vxlan links you no longer need or allow a wider range`);
+  }
+  return vnis;
+}
+
 /** Returns the VNI the next vxlan link would get. It reserves nothing: createLink allocates its own. */
 export function previewVni(db: KokoDatabase, range: NumberRange = DEFAULT_VNI_RANGE): Promise<number> {
   return db.write((transaction) => allocateVniIn(transaction, range));

@@ -5,10 +5,11 @@ import type { DbTransaction, KokoDatabase } from './database';
 import { historyRow } from './history';
 import { createLabIn, labPoolSchema, labRecordOf, type LabRecord } from './labs';
 import { LINK_INCLUDE, linkRecordOf, specOf, type LinkRecord } from './link-record';
-import { endpointsOfSpec, linkSpecSchema, nodeKeyOf, nodeKeyText, nodeRefOf, type EndpointSpec, type LinkSpec } from './link-spec';
+import { endpointsOfSpec, linkSpecSchema, nodeKeyText, nodeRefOf, type EndpointSpec, type LinkSpec } from './link-spec';
 import { describeLink, endpointColumns, hostIdsByNameIn, linkColumns } from './links';
 import { hostNameSchema, labNameSchema } from './names';
-import { nodePositionSchema } from './nodes';
+import { ensureNodesIn, nodePositionSchema } from './nodes';
+import { slices } from './batches';
 import { violatesUnique } from './prisma-errors';
 import { parseOrThrow } from './validate';
 
@@ -158,38 +159,6 @@ export async function importLab(db: KokoDatabase, input: unknown, actorInput: Ac
     if (violatesUnique(error, ['name'])) throw new KokoError('conflict', `lab ${quote(name)} already exists; import under another name`, 'name');
     throw error;
   }
-}
-
-/** Creates rows for nodes not stored yet, all in one insert, and maps each node's key text to its id. */
-async function ensureNodesIn(
-  transaction: DbTransaction,
-  hostIds: Map<string, string>,
-  items: { host: string; node: LinkSpec['a']['node'] }[],
-): Promise<Map<string, string>> {
-  const wanted = new Map(items.map((item) => [nodeKeyText(item.host, item.node), item]));
-  const hostIdList = [...new Set([...wanted.values()].map((item) => hostIds.get(item.host)!))];
-  const load = async () => {
-    const rows = await transaction.node.findMany({ where: { hostId: { in: hostIdList } }, select: { id: true, kind: true, name: true, host: { select: { name: true } } } });
-    return new Map(rows.map((row) => [`${row.host.name}/${row.kind}/${row.name}`, row.id]));
-  };
-
-  const existing = await load();
-  const missing = [...wanted.entries()].filter(([key]) => !existing.has(key));
-  if (missing.length === 0) return existing;
-  await transaction.node.createMany({
-    data: missing.map(([, item]) => ({ hostId: hostIds.get(item.host)!, ...nodeKeyOf(item.node) })),
-  });
-  return load();
-}
-
-/**
- * Splits `items` into slices small enough for one query. Prisma 6.19.3 rejects a SQLite query
- * with more bound parameters than SQLite's default limit of 999, so long `in` lists go in slices.
- */
-function slices<T>(items: T[], size = 500): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
-  return result;
 }
 
 /** Rejects the import when one of its interface names or VNIs is held by a stored link. */

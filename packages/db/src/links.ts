@@ -1,22 +1,25 @@
 import { z } from 'zod';
 import { describeNode, KokoError, newLinkId, quote, VXLAN_DEFAULT_PORT } from '@koko/core';
 import { actorSchema, type Actor, type ActorInput } from './actor';
-import { allocateVniIn, type NumberRange } from './allocate';
+import { allocateVniIn, allocateVnisIn, type NumberRange } from './allocate';
+import { slices } from './batches';
 import type { DbTransaction, KokoDatabase } from './database';
 import type { Prisma } from './generated/prisma/client';
-import { appendHistoryIn, type HistoryOutcome } from './history';
+import { appendHistoryIn, historyRow, type HistoryInput, type HistoryOutcome } from './history';
 import { LINK_INCLUDE, linkRecordOf, snapshotOf, type LinkRecord } from './link-record';
 import {
   endpointsOfSpec,
   linkDraftSchema,
   LINK_STATUSES,
   nodeKeyOf,
+  nodeKeyText,
   type EndpointSpec,
+  type LinkDraft,
   type LinkDraftInput,
   type LinkSpec,
   type LinkStatusName,
 } from './link-spec';
-import { ensureNodeIn } from './nodes';
+import { ensureNodeIn, ensureNodesIn } from './nodes';
 import { uniqueViolationFields } from './prisma-errors';
 import { parseOrThrow } from './validate';
 
@@ -122,6 +125,129 @@ export async function createLink(
   }
 }
 
+/**
+ * Stores many links as pending in one transaction, as createLink stores one: either all of them
+ * are stored or, on any error, none. Their vxlan links without a VNI get the lowest free ones, in
+ * order. An error about one link starts with its position, `link 3 of 200: `, and its field
+ * starts with `links.2`.
+ */
+export async function createLinks(
+  db: KokoDatabase,
+  input: { labId: string; links: LinkDraftInput[] },
+  actorInput: ActorInput,
+  options: CreateLinkOptions = {},
+): Promise<LinkRecord[]> {
+  const count = input.links.length;
+  const drafts = input.links.map((link, index) => inBatchSync(index, count, () => parseOrThrow(linkDraftSchema, link, 'link')));
+  const actor = parseOrThrow(actorSchema, actorInput, 'actor');
+  rejectRepeatsInBatch(drafts);
+
+  try {
+    return await db.write(async (transaction) => {
+      const lab = await transaction.lab.findUnique({ where: { id: input.labId }, select: { id: true, name: true } });
+      if (!lab) throw new KokoError('not-found', `lab ${quote(input.labId)} does not exist; create it or pick one from the list of labs`);
+
+      const endpoints = drafts.flatMap((draft) => endpointsOfSpec(draft));
+      const hostIds = await hostIdsByNameIn(transaction, endpoints);
+      const nodeIds = await ensureNodesIn(transaction, hostIds, endpoints);
+      const named = new Set(drafts.flatMap((draft) => (draft.vni === undefined ? [] : [draft.vni])));
+      const needVni = drafts.filter((draft) => draft.kind === 'vxlan' && draft.vni === undefined).length;
+      const vnis = await allocateVnisIn(transaction, needVni, named, options.vniRange);
+
+      let nextVni = 0;
+      const specs: LinkSpec[] = drafts.map((draft) => ({
+        ...draft,
+        id: draft.id ?? newLinkId(),
+        ...(draft.kind === 'vxlan' && { vni: draft.vni ?? vnis[nextVni++]! }),
+      }));
+      await transaction.link.createMany({ data: specs.map((spec) => linkColumns(lab.id, spec)) });
+      await transaction.linkEndpoint.createMany({
+        data: specs.flatMap((spec) =>
+          endpointsOfSpec(spec).map((endpoint, index) => ({
+            linkId: spec.id,
+            ...endpointColumns(index === 0 ? 'a' : 'b', nodeIds.get(nodeKeyText(endpoint.host, endpoint.node))!, endpoint),
+          })),
+        ),
+      });
+
+      const byId = new Map<string, LinkRecord>();
+      for (const ids of slices(specs.map((spec) => spec.id))) {
+        for (const row of await transaction.link.findMany({ where: { id: { in: ids } }, include: LINK_INCLUDE })) byId.set(row.id, linkRecordOf(row));
+      }
+      const records = specs.map((spec) => byId.get(spec.id)!);
+      await transaction.historyEntry.createMany({
+        data: records.map((record) =>
+          historyRow({
+            actor,
+            action: 'link.create',
+            summary: `added ${describeLink(record)}`,
+            labId: lab.id,
+            labName: lab.name,
+            linkId: record.id,
+            before: null,
+            after: snapshotOf(record),
+            outcome: 'pending',
+          }),
+        ),
+      });
+      return records;
+    });
+  } catch (error) {
+    const fields = uniqueViolationFields(error);
+    if (fields === undefined) throw error;
+    throw await explainBatchConflict(db, fields, drafts);
+  }
+}
+
+/** Runs `step` and prefixes a KokoError it throws with the position of the link in its batch. */
+function inBatchSync<T>(index: number, count: number, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    throw inBatchError(index, count, error);
+  }
+}
+
+function inBatchError(index: number, count: number, error: unknown): unknown {
+  if (!(error instanceof KokoError)) return error;
+  return new KokoError(error.code, `link ${index + 1} of ${count}: ${error.message}`, `links.${index}${error.field ? `.${error.field}` : ''}`);
+}
+
+/** Rejects a batch that names one link id, one VNI or one interface of a node twice, before anything is stored. */
+function rejectRepeatsInBatch(drafts: LinkDraft[]): void {
+  const firstUse = new Map<string, number>();
+  const check = (index: number, key: string, subject: string, field: string) => {
+    const first = firstUse.get(key);
+    if (first === undefined) {
+      firstUse.set(key, index);
+      return;
+    }
+    throw inBatchError(index, drafts.length, new KokoError('conflict', `${subject} is already in link ${first + 1} of the batch; give each link its own`, field));
+  };
+
+  for (const [index, draft] of drafts.entries()) {
+    if (draft.id !== undefined) check(index, `id/${draft.id}`, `link id ${quote(draft.id)}`, 'id');
+    if (draft.vni !== undefined) check(index, `vni/${draft.vni}`, `VNI ${draft.vni}`, 'vni');
+    for (const endpoint of endpointsOfSpec(draft)) {
+      const subject = `interface ${quote(endpoint.ifname)} in ${describeNode(endpoint.node)} on host ${quote(endpoint.host)}`;
+      check(index, `ifname/${nodeKeyText(endpoint.host, endpoint.node)}/${endpoint.ifname}`, subject, 'ifname');
+    }
+  }
+}
+
+/** Finds the link of a batch that clashed with a stored one and explains the clash as createLink does. */
+async function explainBatchConflict(db: KokoDatabase, fields: string[], drafts: LinkDraft[]): Promise<unknown> {
+  for (const [index, draft] of drafts.entries()) {
+    const endpoints = endpointsOfSpec(draft);
+    const clash =
+      (fields.includes('ifname') && (await Promise.all(endpoints.map((endpoint) => findInterfaceHolder(db, endpoint)))).some(Boolean)) ||
+      (fields.includes('vni') && draft.vni !== undefined && (await db.read((client) => client.link.count({ where: { vni: draft.vni } }))) > 0) ||
+      (fields.includes('id') && draft.id !== undefined && (await db.read((client) => client.link.count({ where: { id: draft.id } }))) > 0);
+    if (clash) return inBatchError(index, drafts.length, await explainLinkConflict(db, fields, draft.id, draft.vni, endpoints));
+  }
+  return new KokoError('conflict', `a link of the batch clashes with a stored one on ${fields.join(', ')}; try again`);
+}
+
 /** Describes a link in one line for history and messages: `veth link 3fa2c10b7e h1/container "r1"/eth1 -- h1/container "r2"/eth1`. */
 export function describeLink(link: { id: string; kind: string; a: EndpointSpec; b?: EndpointSpec | undefined; vni?: number | undefined }): string {
   const end = (endpoint: EndpointSpec) => `${endpoint.host}/${describeNode(endpoint.node)}/${endpoint.ifname}`;
@@ -202,39 +328,75 @@ const OUTCOME_OF_STATUS: Record<LinkStatusName, HistoryOutcome> = { pending: 'pe
  * changes nothing and adds no history entry.
  */
 export async function setLinkStatus(db: KokoDatabase, linkId: string, change: LinkStatusChange, actorInput: ActorInput): Promise<LinkRecord> {
-  const { status, error } = parseOrThrow(statusChangeSchema, change, 'link status');
-  const actor = parseOrThrow(actorSchema, actorInput, 'actor');
-  return db.write(async (transaction) => {
-    const before = await loadLinkIn(transaction, linkId);
-    const lastError = status === 'failed' || status === 'drifted' ? error! : null;
-    // A poller may report the same state again and again; that is no change, so no entry.
-    if (before.status === status && before.lastError === lastError) return before;
+  const [record] = await setLinkStatuses(db, [{ linkId, change }], actorInput);
+  return record!;
+}
 
-    const row = await transaction.link.update({
-      where: { id: linkId },
-      data: { status, lastError, statusChangedAt: new Date() },
-      include: LINK_INCLUDE,
+/** Records the status of many links in one transaction, each as setLinkStatus does; all are recorded or, on any error, none. */
+export async function setLinkStatuses(db: KokoDatabase, changes: { linkId: string; change: LinkStatusChange }[], actorInput: ActorInput): Promise<LinkRecord[]> {
+  const parsed = changes.map(({ linkId, change }) => {
+    const { status, error } = parseOrThrow(statusChangeSchema, change, 'link status');
+    return { linkId, status, lastError: status === 'failed' || status === 'drifted' ? error! : null };
+  });
+  const actor = parseOrThrow(actorSchema, actorInput, 'actor');
+
+  return db.write(async (transaction) => {
+    const before = await loadLinksIn(transaction, parsed.map((item) => item.linkId));
+    const missing = parsed.find((item) => !before.has(item.linkId));
+    if (missing) throw linkNotFound(missing.linkId);
+    // A poller may report the same state again and again; that is no change, so no entry.
+    const changed = parsed.filter((item) => before.get(item.linkId)!.status !== item.status || before.get(item.linkId)!.lastError !== item.lastError);
+    if (changed.length === 0) return parsed.map((item) => before.get(item.linkId)!);
+
+    // Links that get the same status and error share one update, so a batch of links going up needs one.
+    const statusChangedAt = new Date();
+    const groups = new Map<string, { status: LinkStatusName; lastError: string | null; ids: string[] }>();
+    for (const item of changed) {
+      const key = JSON.stringify([item.status, item.lastError]);
+      const group = groups.get(key) ?? { status: item.status, lastError: item.lastError, ids: [] };
+      group.ids.push(item.linkId);
+      groups.set(key, group);
+    }
+    for (const group of groups.values()) {
+      for (const ids of slices(group.ids)) {
+        await transaction.link.updateMany({ where: { id: { in: ids } }, data: { status: group.status, lastError: group.lastError, statusChangedAt } });
+      }
+    }
+
+    const after = await loadLinksIn(transaction, changed.map((item) => item.linkId));
+    const labIds = [...new Set([...after.values()].map((record) => record.labId))];
+    const labs = await transaction.lab.findMany({ where: { id: { in: labIds } }, select: { id: true, name: true } });
+    const labNames = new Map(labs.map((lab) => [lab.id, lab.name]));
+    await transaction.historyEntry.createMany({
+      data: changed.map((item) => historyRow(statusEntryOf(actor, before.get(item.linkId)!, after.get(item.linkId)!, labNames.get(after.get(item.linkId)!.labId) ?? null))),
     });
-    const record = linkRecordOf(row);
-    await appendStatusEntry(transaction, actor, before, record);
-    return record;
+    return parsed.map((item) => after.get(item.linkId) ?? before.get(item.linkId)!);
   });
 }
 
-async function appendStatusEntry(transaction: DbTransaction, actor: Actor, before: LinkRecord, after: LinkRecord): Promise<void> {
-  const lab = await transaction.lab.findUnique({ where: { id: after.labId }, select: { name: true } });
-  await appendHistoryIn(transaction, {
+/** Loads the links with `ids` that exist, by id. */
+async function loadLinksIn(transaction: DbTransaction, ids: string[]): Promise<Map<string, LinkRecord>> {
+  const records = new Map<string, LinkRecord>();
+  for (const slice of slices([...new Set(ids)])) {
+    for (const row of await transaction.link.findMany({ where: { id: { in: slice } }, include: LINK_INCLUDE })) records.set(row.id, linkRecordOf(row));
+  }
+  return records;
+}
+
+/** Builds the history entry of a status change. */
+function statusEntryOf(actor: Actor, before: LinkRecord, after: LinkRecord, labName: string | null): HistoryInput {
+  return {
     actor,
     action: 'link.status',
     summary: `link ${after.id} ${before.status} -> ${after.status}${after.lastError ? `: ${after.lastError}` : ''}`,
     labId: after.labId,
-    labName: lab?.name ?? null,
+    labName,
     linkId: after.id,
     before: snapshotOf(before),
     after: snapshotOf(after),
     outcome: OUTCOME_OF_STATUS[after.status],
     error: after.lastError,
-  });
+  };
 }
 
 export const markLinkUp = (db: KokoDatabase, linkId: string, actor: ActorInput) => setLinkStatus(db, linkId, { status: 'up' }, actor);

@@ -183,3 +183,25 @@ export async function saveNodePosition(db: KokoDatabase, nodeId: string, positio
     return record;
   });
 }
+
+/** Creates rows for nodes not stored yet, all in one insert, and maps each node's key text to its id. */
+export async function ensureNodesIn(
+  transaction: DbTransaction,
+  hostIds: Map<string, string>,
+  items: { host: string; node: NodeRef }[],
+): Promise<Map<string, string>> {
+  const wanted = new Map(items.map((item) => [nodeKeyText(item.host, item.node), item]));
+  const hostIdList = [...new Set([...wanted.values()].map((item) => hostIds.get(item.host)!))];
+  const load = async () => {
+    const rows = await transaction.node.findMany({ where: { hostId: { in: hostIdList } }, select: { id: true, kind: true, name: true, host: { select: { name: true } } } });
+    return new Map(rows.map((row) => [`${row.host.name}/${row.kind}/${row.name}`, row.id]));
+  };
+
+  const existing = await load();
+  const missing = [...wanted.entries()].filter(([key]) => !existing.has(key));
+  if (missing.length === 0) return existing;
+  await transaction.node.createMany({
+    data: missing.map(([, item]) => ({ hostId: hostIds.get(item.host)!, ...nodeKeyOf(item.node) })),
+  });
+  return load();
+}

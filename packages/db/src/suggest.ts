@@ -44,10 +44,17 @@ export async function suggestInterfaceNames(db: KokoDatabase, host: string, node
 /**
  * Suggests a pair of addresses for the two ends of a new link from the lab's pool: the first
  * pair subnet that contains no address of the lab's stored links and overlaps no network already
- * on `nodes` (the link's two nodes, as their last inventory listed them). Like interface names,
+ * on `nodes` (the link's two nodes, as their last inventory listed them). `claimed` are addresses
+ * that earlier links of the same batch took and that are not stored yet. Like interface names,
  * it reserves nothing.
  */
-export async function suggestAddressPair(db: KokoDatabase, labId: string, family: AddressFamily, nodes: readonly NodeRecord[] = []): Promise<[string, string]> {
+export async function suggestAddressPair(
+  db: KokoDatabase,
+  labId: string,
+  family: AddressFamily,
+  nodes: readonly NodeRecord[] = [],
+  claimed: readonly string[] = [],
+): Promise<[string, string]> {
   const { lab, rows } = await db.read(async (client) => ({
     lab: await client.lab.findUnique({ where: { id: labId } }),
     rows: await client.linkEndpoint.findMany({ where: { link: { labId } }, select: { addresses: true } }),
@@ -56,7 +63,7 @@ export async function suggestAddressPair(db: KokoDatabase, labId: string, family
 
   const range = family === 4 ? lab.ipv4Pool : lab.ipv6Pool;
   const pool = parseAddressPool(range, family === 4 ? lab.ipv4Prefix : lab.ipv6Prefix, family);
-  const used = rows.flatMap((row) => JSON.parse(row.addresses) as string[]);
+  const used = [...rows.flatMap((row) => JSON.parse(row.addresses) as string[]), ...claimed];
   const networks = nodes.flatMap((node) => node.addresses);
   const pair = firstFreePair(pool, used, networks);
   if (!pair) throw new KokoError('conflict', exhaustedPoolMessage(`IPv${family} pool ${range} of lab ${quote(lab.name)}`, pool.pairPrefix, networksInPool(pool, networks)));

@@ -6,7 +6,7 @@ import { openDatabase, type KokoDatabase } from '../src/database';
 import { listHistory } from '../src/history';
 import type { HostRecord } from '../src/hosts';
 import type { LabRecord } from '../src/labs';
-import { createLink, deleteLink, getLink, listLinks, markLinkDrifted, markLinkFailed, markLinkPending, markLinkUp, setLinkStatus } from '../src/links';
+import { createLink, createLinks, deleteLink, getLink, listLinks, markLinkDrifted, markLinkFailed, markLinkPending, markLinkUp, setLinkStatus, setLinkStatuses } from '../src/links';
 import { listNodes } from '../src/nodes';
 import { ALICE, BOB, makeLab, openTempDatabase, twoHosts, vethDraft, vxlanDraft } from './helpers';
 
@@ -24,6 +24,84 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await cleanup();
+});
+
+describe('createLinks', () => {
+  it('stores a batch with VNIs in order', async () => {
+    const explicit = await createLink(db, { labId: lab.id, link: { ...vxlanDraft('r0', 'r9', 'vx0'), vni: 2 } }, ALICE);
+    const links = await createLinks(
+      db,
+      { labId: lab.id, links: [vxlanDraft('r1', 'r9', 'vx1'), vethDraft('r1', 'r2'), { ...vxlanDraft('r2', 'r9', 'vx2'), vni: 3 }, vxlanDraft('r3', 'r9', 'vx3')] },
+      ALICE,
+    );
+
+    expect(explicit.vni).toBe(2);
+    expect(links.map((link) => [link.kind, link.vni ?? null, link.status])).toEqual([
+      ['vxlan', 1, 'pending'],
+      ['veth', null, 'pending'],
+      ['vxlan', 3, 'pending'],
+      ['vxlan', 4, 'pending'],
+    ]);
+    expect(links[1]!.a).toMatchObject({ host: 'h1', node: { kind: 'docker', container: 'r1' }, ifname: 'eth1' });
+    expect(await listLinks(db, { labId: lab.id })).toHaveLength(5);
+    const entries = await listHistory(db, { action: 'link.create' });
+    expect(entries.filter((entry) => links.some((link) => link.id === entry.linkId)).map((entry) => entry.summary)).toHaveLength(4);
+    expect(entries.find((entry) => entry.linkId === links[3]!.id)?.summary).toMatch(/^added vxlan link .* \(VNI 4\)$/);
+  });
+
+  it('stores nothing when one link clashes', async () => {
+    const holder = await createLink(db, { labId: lab.id, link: vethDraft('r5', 'r6') }, ALICE);
+    await expect(createLinks(db, { labId: lab.id, links: [vethDraft('r1', 'r2'), vethDraft('r3', 'r4'), vethDraft('r7', 'r5', 'eth2', 'eth1')] }, BOB)).rejects.toMatchObject({
+      code: 'conflict',
+      field: 'links.2.ifname',
+      message: `link 3 of 3: interface "eth1" in container "r5" on host "h1" is already used by link ${holder.id} in lab "lab1"; pick another interface name or delete that link first`,
+    });
+    expect(await listLinks(db)).toHaveLength(1);
+    expect(await listHistory(db, { actorName: 'Bob' })).toHaveLength(0);
+  });
+
+  it('rejects repeats within the batch', async () => {
+    await expect(createLinks(db, { labId: lab.id, links: [vethDraft('r1', 'r2'), vethDraft('r3', 'r1')] }, ALICE)).rejects.toMatchObject({
+      code: 'conflict',
+      field: 'links.1.ifname',
+      message: 'link 2 of 2: interface "eth1" in container "r1" on host "h1" is already in link 1 of the batch; give each link its own',
+    });
+    await expect(createLinks(db, { labId: lab.id, links: [{ ...vxlanDraft('r1', 'r2'), vni: 7 }, { ...vxlanDraft('r3', 'r4'), vni: 7 }] }, ALICE)).rejects.toMatchObject({
+      field: 'links.1.vni',
+      message: expect.stringMatching(/^link 2 of 2: VNI 7 is already in link 1/),
+    });
+    await expect(createLinks(db, { labId: lab.id, links: [vethDraft('r1', 'r2'), vethDraft('r8', 'r9', 'bad name')] }, ALICE)).rejects.toMatchObject({
+      code: 'invalid',
+      field: expect.stringMatching(/^links\.1\./),
+    });
+    expect(await listLinks(db)).toHaveLength(0);
+  });
+
+  it('rejects a VNI range too small for the batch', async () => {
+    await expect(createLinks(db, { labId: lab.id, links: [vxlanDraft('r1', 'r2'), vxlanDraft('r3', 'r4')] }, ALICE, { vniRange: { min: 10, max: 10 } })).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/only 1 VNIs from 10 to 10 are free, and 2 links need one/),
+    });
+  });
+});
+
+describe('setLinkStatuses', () => {
+  it('records many statuses at once', async () => {
+    const [first, second] = await createLinks(db, { labId: lab.id, links: [vethDraft('r1', 'r2'), vethDraft('r3', 'r4')] }, ALICE);
+    const records = await setLinkStatuses(db, [{ linkId: first!.id, change: { status: 'up' } }, { linkId: second!.id, change: { status: 'failed', error: 'RTNETLINK answers: File exists' } }], ALICE);
+
+    expect(records.map((record) => [record.status, record.lastError])).toEqual([
+      ['up', null],
+      ['failed', 'RTNETLINK answers: File exists'],
+    ]);
+    expect((await listHistory(db, { action: 'link.status' })).map((entry) => entry.outcome).sort()).toEqual(['failed', 'ok']);
+  });
+
+  it('records nothing when one link is unknown', async () => {
+    const [first] = await createLinks(db, { labId: lab.id, links: [vethDraft('r1', 'r2')] }, ALICE);
+    await expect(setLinkStatuses(db, [{ linkId: first!.id, change: { status: 'up' } }, { linkId: 'nosuchlink', change: { status: 'up' } }], ALICE)).rejects.toMatchObject({ code: 'not-found' });
+    expect((await getLink(db, first!.id)).status).toBe('pending');
+  });
 });
 
 describe('createLink', () => {

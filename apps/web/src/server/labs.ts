@@ -92,11 +92,11 @@ export class LabService {
     return { id: lab.id, name: lab.name, group: lab.group };
   }
 
-  /** Returns the first address pair of the default pool that overlaps no network on `nodes`, for suggestions before any lab exists. */
-  defaultPoolPair(nodes: readonly NodeRecord[]): [string, string] {
+  /** Returns the first address pair of the default pool that overlaps no network on `nodes` and no `claimed` address, for suggestions before any lab exists. */
+  defaultPoolPair(nodes: readonly NodeRecord[], claimed: readonly string[] = []): [string, string] {
     const pool = parseAddressPool(DEFAULT_IPV4_POOL, DEFAULT_IPV4_PAIR_PREFIX, 4);
     const networks = nodes.flatMap((node) => node.addresses);
-    const pair = firstFreePair(pool, [], networks);
+    const pair = firstFreePair(pool, [...claimed], networks);
     if (!pair) throw new KokoError('conflict', exhaustedPoolMessage(`default IPv4 pool ${DEFAULT_IPV4_POOL}`, pool.pairPrefix, networksInPool(pool, networks)));
     return pair;
   }

@@ -5,6 +5,7 @@ import {
   listHosts,
   markLinkFailed,
   markLinkUp,
+  setLinkStatuses,
   type ActorInput,
   type EndpointRecord,
   type KokoDatabase,
@@ -118,11 +119,11 @@ export class LinkApplier {
     await this.#undoMany(links, made, failures, lab, actor);
     const appliedMs = Math.round(performance.now() - started);
 
-    const results: LinkRecord[] = [];
-    for (const link of links) {
+    const changes = links.map((link) => {
       const failure = failures.get(link.id);
-      results.push(failure === undefined ? await markLinkUp(this.db, link.id, actor) : await markLinkFailed(this.db, link.id, failure, actor));
-    }
+      return { linkId: link.id, change: failure === undefined ? { status: 'up' as const } : { status: 'failed' as const, error: failure } };
+    });
+    const results = await setLinkStatuses(this.db, changes, actor);
     const hostNames = [...byHost.values()].map((batch) => batch.host.name);
     this.log.info({ links: links.length, failed: failures.size, hosts: hostNames, appliedMs, durationMs: Math.round(performance.now() - started) }, 'links created in batches');
     return results;

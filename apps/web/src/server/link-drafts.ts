@@ -17,6 +17,20 @@ export type LinkSettings = { kind: 'veth'; mtu?: number } | { kind: 'vxlan'; mtu
 /** Underlays already read during one request, by host id, so a batch reads each host's once. */
 export type UnderlayCache = Map<string, Promise<HostUnderlay>>;
 
+/**
+ * Names and addresses that earlier drafts of one batch took, which are not stored yet. Later
+ * drafts of the batch skip them, so the whole batch can be stored at once.
+ */
+export interface BatchClaims {
+  /** Interface names by node id. */
+  names: Map<string, Set<string>>;
+  addresses: string[];
+}
+
+export function emptyClaims(): BatchClaims {
+  return { names: new Map(), addresses: [] };
+}
+
 /** Turns connect requests into link drafts: picks the kind, checks MTU and port, and fills in free names and addresses. */
 export class LinkDrafter {
   constructor(
@@ -55,23 +69,29 @@ export class LinkDrafter {
     return { kind: 'vxlan', mtu: vxlanPairMtu(underlays[0], underlays[1], input.mtu), port: input.port ?? VXLAN_DEFAULT_PORT, underlays };
   }
 
-  /** Returns a free interface name in `node` other than those in `avoid`. */
-  async #freeName(node: NodeRecord, avoid: string[]): Promise<string> {
-    const names = await suggestInterfaceNames(this.db, node.hostName, node.node, { count: avoid.length + 1 });
-    return names.find((name) => !avoid.includes(name))!;
+  /** Returns a free interface name in `node` other than those in `avoid` and those the batch claimed there. */
+  async #freeName(node: NodeRecord, avoid: string[], claims: BatchClaims): Promise<string> {
+    const excluded = new Set([...avoid, ...(claims.names.get(node.id) ?? [])]);
+    const names = await suggestInterfaceNames(this.db, node.hostName, node.node, { count: excluded.size + 1 });
+    return names.find((name) => !excluded.has(name))!;
   }
 
   /** Fills in what a connect request left out: free interface names, and a free address pair when neither end has addresses. */
-  async #complete(input: LinkToConnect, nodeA: NodeRecord, nodeB: NodeRecord, lab: LabRecord | undefined): Promise<CompleteEnds> {
+  async #complete(input: LinkToConnect, nodeA: NodeRecord, nodeB: NodeRecord, lab: LabRecord | undefined, claims: BatchClaims): Promise<CompleteEnds> {
     const sameNode = nodeA.id === nodeB.id;
-    const ifnameA = input.a.ifname ?? (await this.#freeName(nodeA, sameNode && input.b.ifname ? [input.b.ifname] : []));
-    const ifnameB = input.b.ifname ?? (await this.#freeName(nodeB, sameNode ? [ifnameA] : []));
+    const ifnameA = input.a.ifname ?? (await this.#freeName(nodeA, sameNode && input.b.ifname ? [input.b.ifname] : [], claims));
+    const ifnameB = input.b.ifname ?? (await this.#freeName(nodeB, sameNode ? [ifnameA] : [], claims));
 
     let addresses: [string[], string[]] = [input.a.addresses ?? [], input.b.addresses ?? []];
     if (input.a.addresses === undefined && input.b.addresses === undefined) {
-      const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4, [nodeA, nodeB]) : this.labs.defaultPoolPair([nodeA, nodeB]);
+      const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4, [nodeA, nodeB], claims.addresses) : this.labs.defaultPoolPair([nodeA, nodeB], claims.addresses);
       addresses = [[addressA], [addressB]];
     }
+
+    const claim = (node: NodeRecord, ifname: string) => claims.names.set(node.id, new Set([...(claims.names.get(node.id) ?? []), ifname]));
+    claim(nodeA, ifnameA);
+    claim(nodeB, ifnameB);
+    claims.addresses.push(...addresses[0], ...addresses[1]);
     return { a: { ifname: ifnameA, addresses: addresses[0] }, b: { ifname: ifnameB, addresses: addresses[1] } };
   }
 
@@ -80,9 +100,17 @@ export class LinkDrafter {
    * interface as parent otherwise. Free names and addresses come from the stored links, so a batch
    * stores each draft before it builds the next.
    */
-  async draftOf(input: LinkToConnect, nodeA: NodeRecord, nodeB: NodeRecord, id: string, lab: LabRecord | undefined, cache: UnderlayCache = new Map()): Promise<LinkDraftInput> {
+  async draftOf(
+    input: LinkToConnect,
+    nodeA: NodeRecord,
+    nodeB: NodeRecord,
+    id: string,
+    lab: LabRecord | undefined,
+    cache: UnderlayCache = new Map(),
+    claims: BatchClaims = emptyClaims(),
+  ): Promise<LinkDraftInput> {
     const settings = await this.settingsOf(input, nodeA, nodeB, cache);
-    const ends = await this.#complete(input, nodeA, nodeB, lab);
+    const ends = await this.#complete(input, nodeA, nodeB, lab, claims);
     const end = (node: NodeRecord, side: 'a' | 'b') => ({ host: node.hostName, node: node.node, ...ends[side] });
     if (settings.kind === 'veth') return { id, kind: 'veth', a: end(nodeA, 'a'), b: end(nodeB, 'b'), ...(settings.mtu !== undefined && { mtu: settings.mtu }) };
 

@@ -2,6 +2,7 @@ import type { InterfaceStats, PlanResult } from '@koko/agent-api';
 import { describeNode, KokoError, newLinkId, quote } from '@koko/core';
 import {
   createLink,
+  createLinks,
   deleteLink,
   getLink,
   getNode,
@@ -31,7 +32,7 @@ import type { LabService } from './labs';
 import { type LabRef, type LinkApplier } from './link-apply';
 import { halfRequestsOf } from './link-requests';
 import type { Logger } from './log';
-import { LinkDrafter, type LinkSettings, type UnderlayCache } from './link-drafts';
+import { emptyClaims, LinkDrafter, type LinkSettings, type UnderlayCache } from './link-drafts';
 import type { ConnectInput, ConnectManyInput, DeleteLinkInput, LinkToConnect, SuggestInput } from './schemas';
 import { linkViewOf, type LinkView } from './views';
 
@@ -213,22 +214,16 @@ export class LinkService {
   }
 
   /**
-   * Stores the links of a batch as pending, one after the other, so each draft's free names and
-   * addresses skip those of the links before it. When one cannot be stored, the ones stored before
-   * it are deleted again, so a rejected batch leaves no link behind.
+   * Stores the links of a batch as pending in one transaction, so a rejected batch leaves no link
+   * behind. Each draft's free names and addresses skip those of the drafts before it.
    */
   async #storeAll(links: LinkToConnect[], pairs: [NodeRecord, NodeRecord][], ids: string[], lab: LabRecord, underlays: UnderlayCache, actor: ActorInput): Promise<LinkRecord[]> {
-    const stored: LinkRecord[] = [];
-    try {
-      for (const [index, link] of links.entries()) {
-        const draft = await inBatch(index, links.length, () => this.drafts.draftOf(link, ...pairs[index]!, ids[index]!, lab, underlays));
-        stored.push(await inBatch(index, links.length, () => createLink(this.db, { labId: lab.id, link: draft }, actor)));
-      }
-    } catch (error) {
-      for (const link of stored.reverse()) await deleteLink(this.db, link.id, actor);
-      throw error;
+    const claims = emptyClaims();
+    const drafts: LinkDraftInput[] = [];
+    for (const [index, link] of links.entries()) {
+      drafts.push(await inBatch(index, links.length, () => this.drafts.draftOf(link, ...pairs[index]!, ids[index]!, lab, underlays, claims)));
     }
-    return stored;
+    return createLinks(this.db, { labId: lab.id, links: drafts }, actor);
   }
 
   /** Shows what connect would run on each host, without storing or changing anything. */

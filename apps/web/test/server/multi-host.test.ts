@@ -242,6 +242,25 @@ describe('multi-host lab', () => {
       expect(new Set(vnis).size).toBe(vnis.length);
     });
 
+    it('batch: fills in distinct names and addresses', async () => {
+      const ids = await nodeIds();
+      const links = await alice.links.connectMany({
+        links: [
+          { a: { nodeId: ids[1]!.n2 }, b: { nodeId: ids[2]!.n2 } },
+          { a: { nodeId: ids[1]!.n2 }, b: { nodeId: ids[3]!.n2 } },
+        ],
+      });
+      expect(links.map((link) => link.status)).toEqual(['up', 'up']);
+      const [first, second] = (links as [LinkView, LinkView]).map((link) => link.endpoints) as [LinkView['endpoints'], LinkView['endpoints']];
+      expect(first[0]!.ifname).not.toBe(second[0]!.ifname);
+      expect(first[0]!.addresses).toHaveLength(1);
+      expect(second[0]!.addresses).toHaveLength(1);
+      expect(first[0]!.addresses[0]).not.toBe(second[0]!.addresses[0]);
+      expect((await ping(1, 'n2', second[1]!.addresses[0]!.split('/')[0]!)).exitCode).toBe(0);
+
+      for (const link of links) await alice.links.delete({ id: link.id });
+    });
+
     it('batch: one bad link fails alone, its other half undone', async () => {
       const ids = await nodeIds();
       await lab.inNode(2, 'n2', ['ip', 'link', 'add', 'taken0', 'type', 'veth', 'peer', 'name', 'taken1']);

@@ -55,8 +55,8 @@ async function serve(config: AgentConfig, version: string, log: Logger): Promise
   else log.info({ tokenFile: config.tokenFile }, 'using the bearer token from the token file');
   const hostId = await loadOrCreateHostId(config.stateDir);
 
-  const operations = new Operations(log);
   const changes = new ChangeFeed(log);
+  const operations = new Operations(log, (key) => changes.readerFor(key));
   const handlers: AgentHandlers = {
     hostInfo: () => readHostInfo(hostId, version),
     inventory: async () => ({ hostId, readAt: Date.now(), ...(await readInventory({ readerFor: (key) => changes.readerFor(key) })) }),

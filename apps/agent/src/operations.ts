@@ -9,6 +9,7 @@ import {
   currentNamespaceKey,
   describeBatches,
   planCreate,
+  type ReaderLookup,
   planDelete,
   readInterfaceStatistics,
   resolveNamespace,
@@ -40,7 +41,11 @@ export class Operations {
   private readonly running = new Set<Promise<unknown>>();
   private stopping = false;
 
-  constructor(private readonly log: Logger) {}
+  /** `readerFor` lends the change feed's namespace readers to the plans, while the feed runs. */
+  constructor(
+    private readonly log: Logger,
+    private readonly readerFor?: ReaderLookup,
+  ) {}
 
   /**
    * Resolves every node the batch names, so the right namespaces can be locked before planning.
@@ -69,7 +74,7 @@ export class Operations {
       const deletePlan = input.delete.length > 0 ? await planNamingItem(input.delete, planDelete, paths.delete) : undefined;
       if (deletePlan) await rejectReusedNames(input.create, input.delete, paths);
       const createPlan =
-        input.create.length > 0 ? await planNamingItem(input.create, (links) => planCreate(links, input.options), paths.create) : undefined;
+        input.create.length > 0 ? await planNamingItem(input.create, (links) => planCreate(links, input.options, this.readerFor), paths.create) : undefined;
       return work({ deletePlan, createPlan });
     });
   }

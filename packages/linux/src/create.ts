@@ -13,7 +13,8 @@ import {
   parseOrThrow,
 } from '@koko/core';
 import { PlanContext } from './context';
-import { type InterfaceInfo, readInterfaces } from './interfaces';
+import type { InterfaceInfo } from './interfaces';
+import { readManyNamespaces, type ReaderLookup } from './inventory';
 import { requireIPv6, requireLinkKind, requireMirrorSupport } from './kernel';
 import type { LinkPlan } from './links/link-plan';
 import { planMacvlan } from './links/macvlan';
@@ -107,9 +108,10 @@ function checkLinkIdsFree(ids: string[], namespaces: Map<string, Namespace>, int
 /**
  * Validates link requests, resolves their nodes, checks them against the kernel and the
  * namespaces as they are now, and returns the plan that creates them. Nothing is changed: every
- * problem is raised here, before any step runs.
+ * problem is raised here, before any step runs. `readerFor` lends running namespace readers for
+ * the reads; without one, each namespace is read by processes of its own.
  */
-export async function planCreate(requests: LinkRequestInput[], rawOptions: CreateOptions = {}): Promise<CreatePlan> {
+export async function planCreate(requests: LinkRequestInput[], rawOptions: CreateOptions = {}, readerFor?: ReaderLookup): Promise<CreatePlan> {
   const links = requests.map((request) => parseOrThrow(linkRequestSchema, request));
   const options = parseOrThrow(createOptionsSchema, rawOptions);
   const ids = links.map((link) => link.id ?? newLinkId());
@@ -122,9 +124,13 @@ export async function planCreate(requests: LinkRequestInput[], rawOptions: Creat
 
   const toRead = new Map<string, Namespace>([...namespaces.values()].map((namespace) => [namespace.key, namespace]));
   if (links.some((link) => link.kind !== 'veth')) toRead.set(current.key, current);
-  const interfaces = new Map<string, InterfaceInfo[]>(
-    await Promise.all([...toRead.values()].map(async (namespace) => [namespace.key, await readInterfaces(namespace)] as const)),
-  );
+  const read = await readManyNamespaces([...toRead.values()], readerFor);
+  const interfaces = new Map<string, InterfaceInfo[]>();
+  for (const [index, namespace] of [...toRead.values()].entries()) {
+    const result = read[index]!;
+    if (result instanceof Error) throw result;
+    interfaces.set(namespace.key, result);
+  }
   const mirrorState = await readMirrorState(links, namespaces);
 
   checkLinkIdsFree(ids, toRead, interfaces);

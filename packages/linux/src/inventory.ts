@@ -174,13 +174,16 @@ async function runSlice(namespaces: Namespace[], argv: readonly string[]): Promi
 
 /** Runs `argv` in many namespaces, spread over one worker per CPU, and returns one output line per namespace (undefined where it failed). */
 async function spawnInNamespaces(namespaces: Namespace[], argv: readonly string[]): Promise<(string | undefined)[]> {
-  if (namespaces.length === 0) return [];
-  const workers = Math.max(1, Math.min(availableParallelism(), namespaces.length));
+  const readOne = (namespace: Namespace) => runCommand(inNamespace(namespace, argv)).then((output) => output.stdout.trim(), () => undefined);
+  const workers = availableParallelism();
+  // With no more namespaces than CPUs, a shell worker would only add a process start to each.
+  if (namespaces.length <= workers) return Promise.all(namespaces.map(readOne));
+
   const outputs = await Promise.all(
     slicesOf(namespaces, workers).map(async (slice) => {
       const lines = await runSlice(slice, argv);
       if (lines) return lines.map((line) => (line === 'null' ? undefined : line));
-      return Promise.all(slice.map((namespace) => runCommand(inNamespace(namespace, argv)).then((output) => output.stdout.trim(), () => undefined)));
+      return Promise.all(slice.map(readOne));
     }),
   );
   return outputs.flat();

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { InterfaceInfo } from './interfaces';
-import { type Namespace, inNamespace } from './namespace';
+import { type Namespace, endingWithParent, inNamespace } from './namespace';
 
 /** A running `ip monitor` process; `stop` ends it. */
 export interface LinkMonitor {
@@ -17,7 +17,7 @@ export interface LinkMonitor {
  * namespace's file is removed or its container stops, or the namespace outlives its owner.
  */
 export function monitorLinks(namespace: Namespace, onLine: (line: string) => void, onExit: (reason: string) => void): LinkMonitor {
-  const [file, ...args] = inNamespace(namespace, ['ip', '-o', 'monitor', 'link']);
+  const [file, ...args] = endingWithParent(inNamespace(namespace, ['ip', '-o', 'monitor', 'link']));
   const child: ChildProcess = spawn(file!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
   let stopped = false;
   let stderr = '';

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { type InterfaceInfo, type IpJsonLink, toInterfaceInfo } from './interfaces';
-import { type Namespace, inNamespace } from './namespace';
+import { type Namespace, endingWithParent, inNamespace } from './namespace';
 
 /** The commands a reader runs: each prints exactly one JSON line under `ip -json`. */
 export type ReaderCommand = 'address show' | 'netns list-id';
@@ -24,7 +24,7 @@ export class NamespaceReader {
   #stderr = '';
 
   constructor(readonly namespace: Namespace) {
-    const [file, ...args] = inNamespace(namespace, ['ip', '-json', '-details', '-stats', '-batch', '-']);
+    const [file, ...args] = endingWithParent(inNamespace(namespace, ['ip', '-json', '-details', '-stats', '-batch', '-']));
     this.#child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     createInterface({ input: this.#child.stdout! }).on('line', (line) => this.#waiting.shift()?.resolve(line));
     this.#child.stderr!.on('data', (chunk: Buffer) => {

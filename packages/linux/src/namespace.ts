@@ -91,3 +91,13 @@ export async function resolveNamespace(node: NodeRef): Promise<Namespace> {
 export function inNamespace(namespace: Namespace, argv: readonly string[]): string[] {
   return namespace.file ? ['nsenter', `--net=${namespace.file}`, ...argv] : [...argv];
 }
+
+/**
+ * Prefixes `argv` so that the kernel sends it SIGTERM when the process that starts it dies
+ * (`setpriv --pdeathsig`, kept across nsenter's exec). Long-running helpers inside a namespace
+ * need it: if the agent is killed with SIGKILL, they would otherwise run on under init and keep
+ * their namespace alive after its file is removed.
+ */
+export function endingWithParent(argv: readonly string[]): string[] {
+  return ['setpriv', '--pdeathsig', 'TERM', '--', ...argv];
+}

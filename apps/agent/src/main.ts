@@ -38,7 +38,7 @@ async function run(args: string[]): Promise<number> {
   // Synchronous writes: nothing is buffered at exit, so a log reader that went away (a closed
   // pipe) cannot stall the exit, and every line before the exit is written.
   const log = pino({ name: 'koko-agent', level: config.logLevel }, pino.destination({ dest: 1, sync: true }));
-  log.info({ version, pid: process.pid, listen: describeListen(config.listen), node: process.version }, 'starting');
+  log.info({ version, listen: describeListen(config.listen), node: process.version }, 'starting');
   try {
     await serve(config, version, log);
     return 0;
@@ -71,7 +71,7 @@ async function serve(config: AgentConfig, version: string, log: Logger): Promise
   const server = createAgentServer(handlers, createTokenCheck(token), log);
   const listener = await listen(server, config.listen);
   const address = listener.address;
-  log.info({ address, hostId, version, pid: process.pid }, 'listening');
+  log.info({ address, hostId, version }, 'listening');
 
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -69,3 +69,13 @@ test('adds and removes a host', async ({ page, appUrl }) => {
   await expect(row).toHaveCount(0);
   await expect(page.getByTestId('hosts-table').locator('tbody tr')).toHaveCount(1);
 });
+
+test('a koko error keeps its status over HTTP', async ({ appUrl }) => {
+  // The built app bundles the server code; an error must still map to its own status, not 500.
+  const response = await fetch(`${appUrl}/api/trpc/links.get?input=${encodeURIComponent(JSON.stringify({ id: 'kuinolink0' }))}`);
+  const body = (await response.json()) as { error?: { message: string; data?: { code?: string; kokoCode?: string | null } } };
+  expect(response.status).toBe(404);
+  expect(body.error?.data?.code).toBe('NOT_FOUND');
+  expect(body.error?.data?.kokoCode).toBe('not-found');
+  expect(body.error?.message).toMatch(/link "kuinolink0" does not exist/);
+});

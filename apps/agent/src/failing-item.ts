@@ -1,4 +1,4 @@
-import { KokoError, type LinkRequest, type NodeRef } from '@koko/core';
+import { isKokoError, KokoError, type LinkRequest, type NodeRef } from '@koko/core';
 
 /** How a procedure's input names the items of a batch, for `data.field` of an error. */
 export interface ItemPaths {
@@ -31,7 +31,7 @@ export function nodePaths(creates: LinkRequest[], deletes: { node: NodeRef }[], 
 
 /** Returns `error` with `field` as its input path; a field the error already has is taken as relative to it. */
 export function withField(error: unknown, field: string): unknown {
-  if (!(error instanceof KokoError)) return error;
+  if (!isKokoError(error)) return error;
   return new KokoError(error.code, error.message, error.field ? `${field}.${error.field}` : field);
 }
 
@@ -47,7 +47,7 @@ export async function locateFailingItem<T>(items: T[], plan: (prefix: T[]) => Pr
       await plan(items.slice(0, count));
       return false;
     } catch (caught) {
-      return caught instanceof KokoError && caught.message === error.message;
+      return isKokoError(caught) && caught.message === error.message;
     }
   };
 
@@ -70,7 +70,7 @@ export async function planNamingItem<T, R>(items: T[], plan: (items: T[]) => Pro
   try {
     return await plan(items);
   } catch (error) {
-    if (!(error instanceof KokoError)) throw error;
+    if (!isKokoError(error)) throw error;
     const index = items.length === 1 ? 0 : await locateFailingItem(items, plan, error);
     throw withField(error, pathOf(index));
   }

@@ -1,5 +1,5 @@
 import type { ApplyResult, ChangeInput, InterfaceStats, MissingInterface, PlanResult, PlannedLink, StatsResult } from '@koko/agent-api';
-import { type InterfaceRef, KokoError, type LinkRequest, type NodeRef, describeNode, endpointsOf, quote } from '@koko/core';
+import { describeNode, endpointsOf, type InterfaceRef, isKokoError, KokoError, type LinkRequest, type NodeRef, quote } from '@koko/core';
 import {
   type CreatePlan,
   type Namespace,
@@ -111,7 +111,7 @@ export class Operations {
           steps += result.steps;
           batches += result.batches;
         } catch (error) {
-          if (deletePlan && error instanceof KokoError) {
+          if (deletePlan && isKokoError(error)) {
             throw new KokoError(error.code, `${error.message} The ${deletePlan.summary.length} deletion(s) before it were applied and stay done.`, error.field);
           }
           throw error;

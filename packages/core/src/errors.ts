@@ -7,8 +7,16 @@
 export type KokoErrorCode = 'invalid' | 'conflict' | 'not-found' | 'unsupported' | 'failed';
 
 /** An error meant for the user: it names the value that is wrong and, where one exists, the fix. */
+/**
+ * Marks KokoError objects. A bundler may put two copies of this module into one program (Next.js
+ * did, in separate server chunks), and then `instanceof` fails for errors made by the other copy.
+ * `Symbol.for` returns the same symbol in every copy, so isKokoError recognises them all.
+ */
+const KOKO_ERROR_BRAND = Symbol.for('koko.KokoError');
+
 export class KokoError extends Error {
   override readonly name = 'KokoError';
+  readonly [KOKO_ERROR_BRAND] = true;
 
   constructor(
     readonly code: KokoErrorCode,
@@ -19,6 +27,7 @@ export class KokoError extends Error {
   }
 }
 
+/** Returns whether `error` is a KokoError, from this copy of the module or any other. Use it instead of `instanceof`. */
 export function isKokoError(error: unknown): error is KokoError {
-  return error instanceof KokoError;
+  return error instanceof KokoError || (typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[KOKO_ERROR_BRAND] === true);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeNode, KokoError, newLinkId, quote, VXLAN_DEFAULT_PORT } from '@koko/core';
+import { describeNode, isKokoError, KokoError, newLinkId, quote, VXLAN_DEFAULT_PORT } from '@koko/core';
 import { actorSchema, type Actor, type ActorInput } from './actor';
 import { allocateVniIn, allocateVnisIn, type NumberRange } from './allocate';
 import { slices } from './batches';
@@ -209,7 +209,7 @@ function inBatchSync<T>(index: number, count: number, step: () => T): T {
 }
 
 function inBatchError(index: number, count: number, error: unknown): unknown {
-  if (!(error instanceof KokoError)) return error;
+  if (!isKokoError(error)) return error;
   return new KokoError(error.code, `link ${index + 1} of ${count}: ${error.message}`, `links.${index}${error.field ? `.${error.field}` : ''}`);
 }
 

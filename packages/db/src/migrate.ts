@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type BetterSqlite3 from 'better-sqlite3';
-import { KokoError } from '@koko/core';
+import { isKokoError, KokoError } from '@koko/core';
 
 /**
  * prisma/migrations at the top of the koko checkout.
@@ -154,7 +154,7 @@ function applyOne(connection: BetterSqlite3.Database, migration: Migration): boo
     });
     return run.immediate();
   } catch (error) {
-    if (error instanceof KokoError) throw error;
+    if (isKokoError(error)) throw error;
     throw new KokoError('failed', `migration ${migration.name} failed: ${(error as Error).message}; the database is unchanged by it`);
   } finally {
     connection.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);

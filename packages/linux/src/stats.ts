@@ -1,4 +1,4 @@
-import { type InterfaceRef, KokoError, describeNode, quote } from '@koko/core';
+import { describeNode, type InterfaceRef, isKokoError, KokoError, quote } from '@koko/core';
 import { type InterfaceInfo, readInterfaces } from './interfaces';
 import { type Namespace, resolveNamespace } from './namespace';
 
@@ -8,7 +8,7 @@ export type InterfaceStatistics =
   | { ref: InterfaceRef; found: false; error: KokoError };
 
 function asKokoError(error: unknown, fallback: string): KokoError {
-  if (error instanceof KokoError) return error;
+  if (isKokoError(error)) return error;
   return new KokoError('not-found', `${fallback}: ${error instanceof Error ? error.message : String(error)}`);
 }
 
@@ -26,7 +26,7 @@ export async function readInterfaceStatistics(refs: InterfaceRef[]): Promise<Int
   );
 
   const unique = new Map<string, Namespace>();
-  for (const namespace of namespaces.values()) if (!(namespace instanceof KokoError)) unique.set(namespace.key, namespace);
+  for (const namespace of namespaces.values()) if (!isKokoError(namespace)) unique.set(namespace.key, namespace);
   const interfaces = new Map(
     await Promise.all(
       [...unique.values()].map(
@@ -38,9 +38,9 @@ export async function readInterfaceStatistics(refs: InterfaceRef[]): Promise<Int
 
   return refs.map((ref): InterfaceStatistics => {
     const namespace = namespaces.get(describeNode(ref.node))!;
-    if (namespace instanceof KokoError) return { ref, found: false, error: namespace };
+    if (isKokoError(namespace)) return { ref, found: false, error: namespace };
     const listed = interfaces.get(namespace.key)!;
-    if (listed instanceof KokoError) return { ref, found: false, error: listed };
+    if (isKokoError(listed)) return { ref, found: false, error: listed };
     const info = listed.find((entry) => entry.name === ref.ifname);
     if (!info) return { ref, found: false, error: new KokoError('not-found', `interface ${quote(ref.ifname)} not found in ${namespace.label}`) };
     return { ref, found: true, namespace, info };

@@ -1,5 +1,5 @@
 import type { HostInfo, Inventory } from '@koko/agent-api';
-import { KokoError, quote } from '@koko/core';
+import { isKokoError, KokoError, quote } from '@koko/core';
 import {
   getHost,
   listHosts,
@@ -258,7 +258,7 @@ export class HostService {
     try {
       host = await getHost(this.db, hostId);
     } catch (error) {
-      if (error instanceof KokoError && error.code === 'not-found') return;
+      if (isKokoError(error) && error.code === 'not-found') return;
       throw error;
     }
     const live = this.#live.get(hostId) ?? { status: 'unknown', lastError: null };

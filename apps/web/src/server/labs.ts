@@ -1,4 +1,4 @@
-import { KokoError, quote } from '@koko/core';
+import { isKokoError, KokoError, quote } from '@koko/core';
 import {
   createLab,
   DEFAULT_IPV4_PAIR_PREFIX,
@@ -82,7 +82,7 @@ export class LabService {
       return lab;
     } catch (error) {
       // Another request created it meanwhile.
-      if (error instanceof KokoError && error.code === 'conflict') return (await findLabByName(this.db, DEFAULT_LAB_NAME))!;
+      if (isKokoError(error) && error.code === 'conflict') return (await findLabByName(this.db, DEFAULT_LAB_NAME))!;
       throw error;
     }
   }

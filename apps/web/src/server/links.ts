@@ -1,5 +1,5 @@
 import type { InterfaceStats, PlanResult } from '@koko/agent-api';
-import { describeNode, KokoError, newLinkId, quote } from '@koko/core';
+import { describeNode, isKokoError, KokoError, newLinkId, quote } from '@koko/core';
 import {
   createLink,
   createLinks,
@@ -140,7 +140,7 @@ export class LinkService {
     try {
       return { value: await this.drafts.settingsOf({}, nodeA, nodeB), problem: null };
     } catch (error) {
-      if (error instanceof KokoError) return { value: null, problem: error.message };
+      if (isKokoError(error)) return { value: null, problem: error.message };
       throw error;
     }
   }
@@ -374,7 +374,7 @@ async function inBatch<T>(index: number, count: number, step: () => Promise<T>):
   try {
     return await step();
   } catch (error) {
-    if (!(error instanceof KokoError)) throw error;
+    if (!isKokoError(error)) throw error;
     throw new KokoError(error.code, `link ${index + 1} of ${count}: ${error.message}`, `links.${index}${error.field ? `.${error.field}` : ''}`);
   }
 }

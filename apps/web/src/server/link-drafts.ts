@@ -31,6 +31,12 @@ export function emptyClaims(): BatchClaims {
   return { names: new Map(), addresses: [] };
 }
 
+/** Adds an end's interface name (when it has one) and addresses to the batch's claims. */
+export function claimEnd(claims: BatchClaims, node: NodeRecord, ifname: string | undefined, addresses: readonly string[] = []): void {
+  if (ifname !== undefined) claims.names.set(node.id, new Set([...(claims.names.get(node.id) ?? []), ifname]));
+  claims.addresses.push(...addresses);
+}
+
 /** Turns connect requests into link drafts: picks the kind, checks MTU and port, and fills in free names and addresses. */
 export class LinkDrafter {
   constructor(
@@ -88,10 +94,8 @@ export class LinkDrafter {
       addresses = [[addressA], [addressB]];
     }
 
-    const claim = (node: NodeRecord, ifname: string) => claims.names.set(node.id, new Set([...(claims.names.get(node.id) ?? []), ifname]));
-    claim(nodeA, ifnameA);
-    claim(nodeB, ifnameB);
-    claims.addresses.push(...addresses[0], ...addresses[1]);
+    claimEnd(claims, nodeA, ifnameA, addresses[0]);
+    claimEnd(claims, nodeB, ifnameB, addresses[1]);
     return { a: { ifname: ifnameA, addresses: addresses[0] }, b: { ifname: ifnameB, addresses: addresses[1] } };
   }
 

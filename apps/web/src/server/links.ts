@@ -32,7 +32,7 @@ import type { LabService } from './labs';
 import { type LabRef, type LinkApplier } from './link-apply';
 import { halfRequestsOf } from './link-requests';
 import type { Logger } from './log';
-import { emptyClaims, LinkDrafter, type LinkSettings, type UnderlayCache } from './link-drafts';
+import { claimEnd, emptyClaims, LinkDrafter, type LinkSettings, type UnderlayCache } from './link-drafts';
 import type { ConnectInput, ConnectManyInput, DeleteLinkInput, LinkToConnect, SuggestInput } from './schemas';
 import { linkViewOf, type LinkView } from './views';
 
@@ -218,7 +218,13 @@ export class LinkService {
    * behind. Each draft's free names and addresses skip those of the drafts before it.
    */
   async #storeAll(links: LinkToConnect[], pairs: [NodeRecord, NodeRecord][], ids: string[], lab: LabRecord, underlays: UnderlayCache, actor: ActorInput): Promise<LinkRecord[]> {
+    // Names and addresses the request gives itself are claimed first, so that a link filled in
+    // earlier in the batch does not take what a later link names.
     const claims = emptyClaims();
+    for (const [index, link] of links.entries()) {
+      claimEnd(claims, pairs[index]![0], link.a.ifname, link.a.addresses);
+      claimEnd(claims, pairs[index]![1], link.b.ifname, link.b.addresses);
+    }
     const drafts: LinkDraftInput[] = [];
     for (const [index, link] of links.entries()) {
       drafts.push(await inBatch(index, links.length, () => this.drafts.draftOf(link, ...pairs[index]!, ids[index]!, lab, underlays, claims)));

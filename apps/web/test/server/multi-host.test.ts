@@ -261,6 +261,26 @@ describe('multi-host lab', () => {
       for (const link of links) await alice.links.delete({ id: link.id });
     });
 
+    it('batch: leaves later names and addresses to their links', async () => {
+      const ids = await nodeIds();
+      const suggested = await alice.links.suggest({ a: { nodeId: ids[1]!.n2 }, b: { nodeId: ids[2]!.n2 } });
+      // The second link names what the first would otherwise get.
+      const links = await alice.links.connectMany({
+        links: [
+          { a: { nodeId: ids[1]!.n2 }, b: { nodeId: ids[2]!.n2 } },
+          { a: { nodeId: ids[1]!.n2, ifname: suggested.a.ifname, addresses: suggested.a.addresses }, b: { nodeId: ids[3]!.n2, addresses: suggested.b.addresses } },
+        ],
+      });
+      expect(links.map((link) => link.status)).toEqual(['up', 'up']);
+      const [first, second] = links.map((link) => link.endpoints[0]!);
+      expect(second!.ifname).toBe(suggested.a.ifname);
+      expect(second!.addresses).toEqual(suggested.a.addresses);
+      expect(first!.ifname).not.toBe(suggested.a.ifname);
+      expect(first!.addresses).not.toEqual(suggested.a.addresses);
+
+      for (const link of links) await alice.links.delete({ id: link.id });
+    });
+
     it('batch: one bad link fails alone, its other half undone', async () => {
       const ids = await nodeIds();
       await lab.inNode(2, 'n2', ['ip', 'link', 'add', 'taken0', 'type', 'veth', 'peer', 'name', 'taken1']);

@@ -1,19 +1,31 @@
 // pnpm start: runs koko on this machine. It migrates the database, starts a local agent on a unix
 // socket, registers that agent as this machine's host, builds the web app when there is no
-// build, and serves it with `next start`. SIGINT or SIGTERM stops both child processes.
+// build or its sources changed since, and serves it with `next start`. SIGINT or SIGTERM stops both child processes.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateDatabase, openDatabase } from '@koko/db';
 import { ensureLocalHost } from '../src/server/local-host';
+import { staleBuildCause } from './stale-build';
 
 const require = createRequire(import.meta.url);
 const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
 const WEB_APP = join(REPOSITORY, 'apps/web');
 const AGENT_ENTRY = join(REPOSITORY, 'apps/agent/src/main.ts');
+/** Sources of the web build. A change in any of them after the last build makes pnpm start build again. */
+const BUILD_SOURCES = [
+  'apps/web/src',
+  'apps/web/next.config.ts',
+  'apps/web/package.json',
+  'packages/core/src',
+  'packages/db/src',
+  'packages/agent-api/src',
+  'prisma/schema.prisma',
+  'pnpm-lock.yaml',
+].map((path) => join(REPOSITORY, path));
 
 /** How long the agent and the web server may take to start, in milliseconds: tsx compiles the agent first. */
 const START_TIMEOUT_MS = 60_000;
@@ -24,7 +36,7 @@ const HELP = `pnpm start: run koko's web server with a local agent
 
 Usage: pnpm start [--build]
 
-  --build   build the web app again even when a build exists (after changing its code)
+  --build   build the web app again even when the build is newer than its sources
 
 Environment:
   HOST           address the web server listens on (default 127.0.0.1)
@@ -124,6 +136,15 @@ async function startAgent(dataDir: string): Promise<{ child: ChildProcess; socke
   return { child, socketPath, token: readFileSync(tokenFile, 'utf8').trim(), logFile };
 }
 
+/** Returns why the web app must be built before it is served, or undefined when its build is current. */
+function buildReason(forced: boolean): string | undefined {
+  if (forced) return '--build was given';
+  const buildIdFile = join(WEB_APP, '.next', 'BUILD_ID');
+  if (!existsSync(buildIdFile)) return 'there is no build yet';
+  const changed = staleBuildCause(buildIdFile, BUILD_SOURCES);
+  return changed === undefined ? undefined : `${relative(REPOSITORY, changed)} changed since the last build`;
+}
+
 /** Lock file held around `next build`, so two builds (a start and an end-to-end run) never write one `.next` at once. */
 const BUILD_LOCK = '/tmp/koko-next-build.lock';
 
@@ -216,8 +237,9 @@ async function main(): Promise<void> {
       await db.close();
     }
 
-    if (settings.rebuild || !existsSync(join(WEB_APP, '.next', 'BUILD_ID'))) {
-      say('building the web app (next build)');
+    const reason = buildReason(settings.rebuild);
+    if (reason !== undefined) {
+      say(`building the web app (next build): ${reason}`);
       await buildWebApp();
     }
 

@@ -51,9 +51,10 @@ interface Watched {
 
 /**
  * Watches the host while at least one client follows the change stream. Container events come
- * from Docker. Interface changes come from one `ip -o monitor link` per namespace: each line it
- * prints triggers a re-read of that namespace and a diff against the previous read. Beside each
- * monitor runs a NamespaceReader, which the inventory also reads through while the feed runs.
+ * from Docker. Interface changes come from one `ip -o monitor link address` per namespace: each
+ * line it prints triggers a re-read of that namespace and a diff against the previous read.
+ * Beside each monitor runs a NamespaceReader, which the inventory also reads through while the
+ * feed runs.
  */
 export class ChangeFeed {
   private readonly emitter = new EventEmitter();

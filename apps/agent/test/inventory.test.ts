@@ -231,6 +231,8 @@ describe('change stream', () => {
 
       await sh('ip', '-n', a, 'link', 'set', 'khand0', 'up');
       await waitFor('the up event', () => events.find((event) => event.type === 'interface' && event.action === 'up' && event.ifname === 'khand0'));
+      await sh('ip', '-n', a, 'address', 'add', '10.73.5.1/32', 'dev', 'khand0');
+      await waitFor('the changed event', () => events.find((event) => event.type === 'interface' && event.action === 'changed' && event.ifname === 'khand0'));
       await sh('ip', '-n', a, 'link', 'set', 'khand0', 'down');
       await waitFor('the down event', () => events.find((event) => event.type === 'interface' && event.action === 'down' && event.ifname === 'khand0'));
 

@@ -168,7 +168,8 @@ export interface StatsResult {
 }
 
 export type ContainerAction = 'start' | 'stop' | 'die' | 'destroy';
-export type InterfaceAction = 'added' | 'removed' | 'up' | 'down';
+/** `changed`: the interface's addresses, MTU or alias changed. */
+export type InterfaceAction = 'added' | 'removed' | 'up' | 'down' | 'changed';
 
 /** A change on the host, as the change stream sends it. `ready` comes first, once the agent watches everything. */
 export type AgentEvent =

@@ -9,7 +9,7 @@ export interface LinkMonitor {
 }
 
 /**
- * Starts `ip -o monitor link` in `namespace` and calls `onLine` for every event it prints, one line
+ * Starts `ip -o monitor link address` in `namespace` and calls `onLine` for every event it prints, one line
  * each. `ip -json monitor` prints plain text in iproute2 6.1, so callers re-read the namespace
  * instead of parsing the line. `onExit` runs once when the process ends by itself.
  *
@@ -17,7 +17,7 @@ export interface LinkMonitor {
  * namespace's file is removed or its container stops, or the namespace outlives its owner.
  */
 export function monitorLinks(namespace: Namespace, onLine: (line: string) => void, onExit: (reason: string) => void): LinkMonitor {
-  const [file, ...args] = endingWithParent(inNamespace(namespace, ['ip', '-o', 'monitor', 'link']));
+  const [file, ...args] = endingWithParent(inNamespace(namespace, ['ip', '-o', 'monitor', 'link', 'address']));
   const child: ChildProcess = spawn(file!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
   let stopped = false;
   let stderr = '';
@@ -46,7 +46,7 @@ export function monitorLinks(namespace: Namespace, onLine: (line: string) => voi
   };
 }
 
-export type InterfaceChangeAction = 'added' | 'removed' | 'up' | 'down';
+export type InterfaceChangeAction = 'added' | 'removed' | 'up' | 'down' | 'changed';
 
 /** One difference between two reads of a namespace. */
 export interface InterfaceChange {
@@ -61,9 +61,16 @@ function changeOf(action: InterfaceChangeAction, info: InterfaceInfo): Interface
   return { action, ifname: info.name, ifindex: info.ifindex, kind: info.kind, linkId: info.linkId };
 }
 
+/** Returns the settings of an interface whose change is reported as `changed`: addresses, MTU and alias. */
+function settingsOf(info: InterfaceInfo): string {
+  const addresses = info.addresses.map((entry) => `${entry.address}/${entry.prefix}`).sort();
+  return JSON.stringify([addresses, info.mtu, info.alias ?? null]);
+}
+
 /**
  * Lists what changed between two reads of one namespace: interfaces added and removed (matched by
- * ifindex, so a rename reads as a removal and an addition) and interfaces switched up or down.
+ * ifindex, so a rename reads as a removal and an addition), interfaces switched up or down, and
+ * interfaces whose addresses, MTU or alias changed.
  */
 export function diffInterfaces(before: readonly InterfaceInfo[], after: readonly InterfaceInfo[]): InterfaceChange[] {
   const previous = new Map(before.map((info) => [info.ifindex, info]));
@@ -79,8 +86,9 @@ export function diffInterfaces(before: readonly InterfaceInfo[], after: readonly
     if (!then || then.name !== info.name) {
       changes.push(changeOf('added', info));
       if (info.up) changes.push(changeOf('up', info));
-    } else if (then.up !== info.up) {
-      changes.push(changeOf(info.up ? 'up' : 'down', info));
+    } else {
+      if (then.up !== info.up) changes.push(changeOf(info.up ? 'up' : 'down', info));
+      if (settingsOf(then) !== settingsOf(info)) changes.push(changeOf('changed', info));
     }
   }
   return changes;

@@ -130,6 +130,21 @@ describe('address suggestions', () => {
     expect(suggestion.b.addresses).toEqual(['192.0.2.10/30']);
   });
 
+  it('follow an address added later', async () => {
+    const n4 = await lab.netns('n4');
+    await alice.hosts.refresh({ id: hostId });
+    const [a, b] = await Promise.all([topologyNode('netns', n4), topologyNode('netns', n1)]);
+    expect((await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id } })).a.addresses).toEqual(['192.0.2.1/30']);
+
+    // No refresh and no poll (the interval is 10 minutes here): the agent's change stream reports the address.
+    await mustRun(['ip', '-n', n4, 'address', 'add', '192.0.2.1/28', 'dev', 'lo']);
+    await waitFor(
+      'the suggestion to leave 192.0.2.0/28',
+      async () => ((await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id } })).a.addresses[0] === '192.0.2.17/30' ? true : undefined),
+      5000,
+    );
+  });
+
   it('report a pool a node covers', async () => {
     const n3 = await lab.netns('n3');
     await mustRun(['ip', '-n', n3, 'address', 'add', '192.0.2.1/23', 'dev', 'lo']);

@@ -62,7 +62,7 @@ export function labHistoryView(lab: LabRecord) {
 }
 
 export const labPoolSchema = z
-  .object({
+  .strictObject({
     ipv4: z.string().default(DEFAULT_IPV4_POOL),
     ipv4Prefix: z.number().default(DEFAULT_IPV4_PAIR_PREFIX),
     ipv6: z.string().default(DEFAULT_IPV6_POOL),

@@ -119,7 +119,7 @@ describe('suggestions', () => {
     const [wide] = await syncNodes(db, h1.id, [{ node: { kind: 'current' }, addresses: ['192.0.2.2/24'] }]);
     await expect(suggestAddressPair(db, lab.id, 4, [wide!])).rejects.toMatchObject({
       code: 'conflict',
-      message: 'the IPv4 pool 192.0.2.0/24 of lab "lab1" has no free /30 left beside the networks already on the link\'s nodes (192.0.2.2/24); give the addresses yourself or give the lab a larger pool',
+      message: 'the IPv4 pool 192.0.2.0/24 of lab "lab1" has no free /30 left beside the networks already on the link\'s nodes (192.0.2.2/24); give the addresses yourself, or create a lab with another pool (labs.create takes one) and connect the nodes in it',
     });
   });
 
@@ -136,7 +136,7 @@ describe('suggestions', () => {
     await createLink(db, { labId: small.id, link: { ...draft, a: { ...draft.a, addresses: ['198.51.100.0/31'] } } }, ALICE);
     await expect(suggestAddressPair(db, small.id, 4)).rejects.toMatchObject({
       code: 'conflict',
-      message: 'the IPv4 pool 198.51.100.0/31 of lab "small" has no free /31 left; give the addresses yourself or give the lab a larger pool',
+      message: 'the IPv4 pool 198.51.100.0/31 of lab "small" has no free /31 left; give the addresses yourself, or create a lab with another pool (labs.create takes one) and connect the nodes in it',
     });
     await expect(suggestAddressPair(db, 'no-such-lab', 4)).rejects.toMatchObject({ code: 'not-found' });
   });

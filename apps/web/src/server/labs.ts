@@ -15,6 +15,7 @@ import {
   networksInPool,
   parseAddressPool,
   type ActorInput,
+  type CreateLabInput,
   type KokoDatabase,
   type LabRecord,
   type NodeRecord,
@@ -111,7 +112,7 @@ export class LabService {
     return labViewOf(lab);
   }
 
-  async create(input: { name: string; description?: string }, actor: ActorInput): Promise<LabView> {
+  async create(input: CreateLabInput, actor: ActorInput): Promise<LabView> {
     const lab = await createLab(this.db, input, actor);
     this.log.info({ labId: lab.id, name: lab.name }, 'lab created');
     this.events.publish({ changed: ['labs', 'history'], labIds: [lab.id] });

@@ -44,6 +44,8 @@ export interface LinkSuggestion {
   labId: string | null;
   a: { ifname: string; addresses: string[] };
   b: { ifname: string; addresses: string[] };
+  /** Why no addresses are suggested (both ends then have none), such as a pool with no free pair; null when they are. */
+  addressProblem: string | null;
   /**
    * MTU connect gives both ends when the request sets none, which for a vxlan pair is also the
    * largest it accepts. Null for a veth, whose ends get the kernel's default, or when a host's
@@ -121,14 +123,23 @@ export class LinkService {
       ]);
       names = [first!, second!];
     }
-    const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4, [nodeA, nodeB]) : this.labs.defaultPoolPair([nodeA, nodeB]);
+    let addresses: [string[], string[]] = [[], []];
+    let addressProblem: string | null = null;
+    try {
+      const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4, [nodeA, nodeB]) : this.labs.defaultPoolPair([nodeA, nodeB]);
+      addresses = [[addressA], [addressB]];
+    } catch (error) {
+      if (!isKokoError(error) || error.code !== 'conflict') throw error;
+      addressProblem = error.message;
+    }
     const settings = await this.#defaultSettingsOf(nodeA, nodeB);
     return {
       kind,
       vni: kind === 'vxlan' ? await previewVni(this.db) : null,
       labId: lab?.id ?? null,
-      a: { ifname: names[0], addresses: [addressA] },
-      b: { ifname: names[1], addresses: [addressB] },
+      a: { ifname: names[0], addresses: addresses[0] },
+      b: { ifname: names[1], addresses: addresses[1] },
+      addressProblem,
       mtu: settings.value?.kind === 'vxlan' ? settings.value.mtu : null,
       port: settings.value?.kind === 'vxlan' ? settings.value.port : null,
       problem: settings.problem,

@@ -1,5 +1,5 @@
 import { interfaceAddressSchema, interfaceNameSchema, mtuSchema, portSchema, quote } from '@koko/core';
-import { agentTokenSchema, HISTORY_ACTIONS, HISTORY_OUTCOMES, hostNameSchema, labNameSchema, MAX_HISTORY_PAGE, underlayAddressSchema } from '@koko/db';
+import { agentTokenSchema, HISTORY_ACTIONS, HISTORY_OUTCOMES, hostNameSchema, labNameSchema, labPoolSchema, MAX_HISTORY_PAGE, underlayAddressSchema } from '@koko/db';
 import { z } from 'zod';
 
 // One zod schema per procedure input. Field rules come from @koko/core and @koko/db, so a value is
@@ -13,7 +13,7 @@ export const idSchema = z
   .min(1, { error: 'id is empty; pass the id from a list' })
   .max(128, { error: 'id is longer than 128 characters; pass the id from a list' });
 
-export const hostIdInput = z.object({ id: idSchema });
+export const hostIdInput = z.strictObject({ id: idSchema });
 
 /** Agent address: an http(s) base URL, or the path of its unix socket. */
 const agentAddressSchema = z.union(
@@ -28,7 +28,7 @@ const agentAddressSchema = z.union(
   { error: 'agent needs either { url: "http://host:port" } or { socketPath: "/path/to/agent.sock" }' },
 );
 
-export const addHostInput = z.object({
+export const addHostInput = z.strictObject({
   name: hostNameSchema,
   agent: agentAddressSchema,
   token: agentTokenSchema,
@@ -37,7 +37,7 @@ export const addHostInput = z.object({
 });
 export type AddHostInput = z.output<typeof addHostInput>;
 
-export const updateHostInput = z.object({
+export const updateHostInput = z.strictObject({
   id: idSchema,
   agent: agentAddressSchema.optional(),
   token: agentTokenSchema.optional(),
@@ -49,14 +49,14 @@ export function agentUrlOf(agent: z.output<typeof agentAddressSchema>): string {
   return 'url' in agent ? agent.url.replace(/\/+$/, '') : `unix:${agent.socketPath}`;
 }
 
-export const topologyInput = z.object({ labId: idSchema.optional() }).default({});
+export const topologyInput = z.strictObject({ labId: idSchema.optional() }).default({});
 
-const nodePick = z.object({ nodeId: idSchema });
+const nodePick = z.strictObject({ nodeId: idSchema });
 
-export const suggestInput = z.object({ labId: idSchema.optional(), a: nodePick, b: nodePick });
+export const suggestInput = z.strictObject({ labId: idSchema.optional(), a: nodePick, b: nodePick });
 export type SuggestInput = z.output<typeof suggestInput>;
 
-const connectEndpoint = z.object({
+const connectEndpoint = z.strictObject({
   nodeId: idSchema,
   /** Name of the new interface; a free name such as eth1 when left out. */
   ifname: interfaceNameSchema.optional(),
@@ -65,7 +65,7 @@ const connectEndpoint = z.object({
 });
 
 /** One link of a connect request, without the lab. */
-const linkToConnect = z.object({
+const linkToConnect = z.strictObject({
   a: connectEndpoint,
   b: connectEndpoint,
   /** MTU of both ends. A vxlan pair gets the most its underlays carry when it is left out. */
@@ -84,7 +84,7 @@ export type ConnectInput = z.output<typeof connectInput>;
  */
 export const MAX_CONNECT_MANY = 1000;
 
-export const connectManyInput = z.object({
+export const connectManyInput = z.strictObject({
   labId: idSchema.optional(),
   links: z
     .array(linkToConnect)
@@ -93,27 +93,29 @@ export const connectManyInput = z.object({
 });
 export type ConnectManyInput = z.output<typeof connectManyInput>;
 
-export const deleteLinkInput = z.object({
+export const deleteLinkInput = z.strictObject({
   id: idSchema,
   /** Forget the link even when a host cannot remove its interfaces. */
   force: z.boolean().default(false),
 });
 export type DeleteLinkInput = z.output<typeof deleteLinkInput>;
 
-export const linkIdInput = z.object({ id: idSchema });
+export const linkIdInput = z.strictObject({ id: idSchema });
 
-export const savePositionInput = z.object({ nodeId: idSchema, x: z.number(), y: z.number() });
+export const savePositionInput = z.strictObject({ nodeId: idSchema, x: z.number(), y: z.number() });
 
-export const createLabInput = z.object({
+export const createLabInput = z.strictObject({
   name: labNameSchema,
   description: z.string().max(1000, { error: 'lab description is longer than 1000 characters' }).optional(),
+  /** Address pools of the lab; each field left out takes its default (IPv4 192.0.2.0/24 in /30 pairs, IPv6 2001:db8::/32 in /64 pairs). */
+  pool: labPoolSchema.optional(),
 });
 
-export const deleteLabInput = z.object({ id: idSchema, force: z.boolean().default(false) });
+export const deleteLabInput = z.strictObject({ id: idSchema, force: z.boolean().default(false) });
 
-export const exportLabInput = z.object({ id: idSchema, format: z.enum(['json', 'script'], { error: 'export format must be "json" or "script"' }).default('json') });
+export const exportLabInput = z.strictObject({ id: idSchema, format: z.enum(['json', 'script'], { error: 'export format must be "json" or "script"' }).default('json') });
 
-export const importLabInput = z.object({
+export const importLabInput = z.strictObject({
   /** The exported file: its text, or the parsed object. */
   json: z.union([z.string().min(1, { error: 'the lab file is empty' }), z.record(z.string(), z.unknown())], { error: 'json must be the lab file as text or as an object' }),
   /** Name for the new lab instead of the one in the file. */
@@ -151,9 +153,9 @@ export const historyListInput = z
   })
   .default({ limit: 100 });
 
-export const historyEntryInput = z.object({ id: z.number().int().positive({ error: 'history entry id must be a positive whole number' }) });
+export const historyEntryInput = z.strictObject({ id: z.number().int().positive({ error: 'history entry id must be a positive whole number' }) });
 
-export const restoreInput = z.object({
+export const restoreInput = z.strictObject({
   /** The history entry whose "after" state the lab returns to. */
   id: z.number().int().positive({ error: 'history entry id must be a positive whole number' }),
   /** The lab to restore; defaults to the lab of the entry. */

@@ -80,6 +80,15 @@ describe('hosts', () => {
     await expectTRPCError(alice.hosts.add({ name: 'again', agent: { socketPath: agent.socketPath }, token: agent.token }), 'CONFLICT', /already registered/);
   });
 
+  it('rejects unknown input fields', async () => {
+    const topology = await alice.topology.get({});
+    const [a, b] = [nodeIn(topology, hostId, 'docker', c1), nodeIn(topology, hostId, 'netns', n1)];
+    const misspelt = { a: { nodeId: a.id, adresses: ['10.59.9.1/30'] }, b: { nodeId: b.id } } as unknown as Parameters<typeof alice.links.connect>[0];
+    await expectTRPCError(alice.links.connect(misspelt), 'BAD_REQUEST', /adresses/);
+    await expectTRPCError(alice.links.plan({ a: { nodeId: a.id }, b: { nodeId: b.id }, mtuu: 1400 } as unknown as Parameters<typeof alice.links.plan>[0]), 'BAD_REQUEST', /mtuu/);
+    expect((await alice.links.list({})).length).toBe(0);
+  });
+
   it('rejects invalid host input', async () => {
     await expectTRPCError(alice.hosts.add({ name: 'bad name', agent: { socketPath: agent.socketPath }, token: agent.token }), 'BAD_REQUEST', /host name "bad name" is invalid/);
     await expectTRPCError(alice.hosts.add({ name: 'rel', agent: { socketPath: 'agent.sock' }, token: agent.token }), 'BAD_REQUEST', /must be absolute/);
@@ -145,13 +154,33 @@ describe('address suggestions', () => {
     );
   });
 
+  it('come from the pool a lab was created with', async () => {
+    const n5 = await lab.netns('n5');
+    await mustRun(['ip', '-n', n5, 'address', 'add', '192.0.2.1/24', 'dev', 'lo']);
+    await alice.hosts.refresh({ id: hostId });
+    const [a, b] = await Promise.all([topologyNode('netns', n5), topologyNode('netns', n1)]);
+
+    const other = await alice.labs.create({ name: 'kct other pool', pool: { ipv4: '198.51.100.0/24', ipv4Prefix: 31 } });
+    expect(other.pool).toMatchObject({ ipv4: '198.51.100.0/24', ipv4Prefix: 31, ipv6: '2001:db8::/32', ipv6Prefix: 64 });
+    const suggestion = await alice.links.suggest({ labId: other.id, a: { nodeId: a.id }, b: { nodeId: b.id } });
+    expect([suggestion.a.addresses, suggestion.b.addresses]).toEqual([['198.51.100.0/31'], ['198.51.100.1/31']]);
+
+    await expectTRPCError(alice.labs.create({ name: 'kct bad pool', pool: { ipv4: '198.51.100.7/24' } }), 'BAD_REQUEST', /IPv4 pool "198\.51\.100\.7\/24" has host bits set; write the range as 198\.51\.100\.0\/24/);
+    await alice.labs.delete({ id: other.id });
+  });
+
   it('report a pool a node covers', async () => {
     const n3 = await lab.netns('n3');
     await mustRun(['ip', '-n', n3, 'address', 'add', '192.0.2.1/23', 'dev', 'lo']);
     await alice.hosts.refresh({ id: hostId });
     const [a, b] = await Promise.all([topologyNode('netns', n3), topologyNode('netns', n1)]);
 
-    await expectTRPCError(alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id } }), 'CONFLICT', /default IPv4 pool 192\.0\.2\.0\/24 has no free \/30 left beside the networks already on the link's nodes \(192\.0\.2\.1\/23\)/);
+    const suggestion = await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id } });
+    expect(suggestion.a.ifname).toBe('eth1');
+    expect(suggestion.a.addresses).toEqual([]);
+    expect(suggestion.b.addresses).toEqual([]);
+    expect(suggestion.addressProblem).toMatch(/default IPv4 pool 192\.0\.2\.0\/24 has no free \/30 left beside the networks already on the link's nodes \(192\.0\.2\.1\/23\); .*create a lab with another pool/);
+    await expectTRPCError(alice.links.connect({ a: { nodeId: a.id }, b: { nodeId: b.id } }), 'CONFLICT', /IPv4 pool 192\.0\.2\.0\/24 of lab "default" has no free \/30 left/);
   });
 });
 

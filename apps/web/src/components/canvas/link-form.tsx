@@ -10,6 +10,8 @@ export interface LinkSuggestion {
   vni?: number | null;
   a: { ifname: string; addresses: string[] };
   b: { ifname: string; addresses: string[] };
+  /** Why no addresses are suggested, such as a pool with no free pair. */
+  addressProblem?: string | null;
 }
 
 export interface LinkFormProps {
@@ -68,7 +70,7 @@ export function LinkForm(props: LinkFormProps) {
 }
 
 function LoadedLinkForm(props: LinkFormProps & { initial: LinkFormValues; kind: string }) {
-  const { source, target, initial, kind, suggestionError, onSubmit, onCancel, onPlan } = props;
+  const { source, target, initial, kind, suggestion, suggestionError, onSubmit, onCancel, onPlan } = props;
   const [values, setValues] = useState(initial);
   const [errors, setErrors] = useState<LinkFormErrors>({});
   const [plan, setPlan] = useState<string>();
@@ -156,6 +158,11 @@ function LoadedLinkForm(props: LinkFormProps & { initial: LinkFormValues; kind: 
         {kind}
       </p>
       {suggestionError && <p className="koko-warning">No suggestion: {suggestionError}</p>}
+      {suggestion?.addressProblem && (
+        <p className="koko-warning" data-testid="address-problem">
+          No addresses suggested: {suggestion.addressProblem}
+        </p>
+      )}
       <div className="koko-ends">
         {end('a', source)}
         {end('b', target)}

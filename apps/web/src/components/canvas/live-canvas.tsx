@@ -50,6 +50,15 @@ function nodeData(topology: Topology, nodeId: string): LabNodeData | undefined {
 }
 
 /** Shows the controller's topology, kept current by the `changes` stream, and edits its links. */
+
+/** Returns the canvas's counts line: nodes shown, koko links, links koko did not make, and links with a missing end. */
+function countsText(shown: number, total: number, topology: Pick<Topology, 'links' | 'foreignLinks'>, undrawn: number): string {
+  const parts = [`${shown === total ? total : `${shown} of ${total}`} nodes`, `${topology.links.length} links`];
+  if (topology.foreignLinks.length > 0) parts.push(`${topology.foreignLinks.length} not made by koko`);
+  if (undrawn > 0) parts.push(`${undrawn} not drawn (an end is missing)`);
+  return parts.join(' · ');
+}
+
 export function LiveCanvas() {
   return (
     <ReactFlowProvider>
@@ -341,7 +350,7 @@ function LiveCanvasInner() {
             Auto layout
           </button>
           <span className="koko-muted">
-            {shownCount === nodeCount ? nodeCount : `${shownCount} of ${nodeCount}`} nodes · {(visible ?? topology).links.length} links{graph && graph.undrawn.length > 0 ? ` · ${graph.undrawn.length} not drawn (an end is missing)` : ''}
+            {countsText(shownCount, nodeCount, visible ?? topology, graph?.undrawn.length ?? 0)}
           </span>
           {canvasLayout.error && <span className="koko-warning">{canvasLayout.error}</span>}
         </Panel>

@@ -3,30 +3,44 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Folders of build output, installed packages and generated code (the Prisma client follows prisma/schema.prisma), skipped in the walk. */
-const SKIPPED = new Set(['node_modules', '.next', '.turbo', 'test-results', 'generated']);
+/**
+ * Folders skipped in the walk: build output, installed packages, generated code (the Prisma client
+ * follows prisma/schema.prisma), and the web app's tests, benchmarks and scripts, which the build
+ * does not include.
+ */
+const SKIPPED = new Set(['node_modules', '.next', '.turbo', 'test-results', 'generated', 'test', 'bench', 'scripts']);
 
-/** Returns the newest modification time (ms) of the files under `path`, or 0 when there are none. */
-function newestUnder(path: string): number {
+/** A file or folder and its modification time in milliseconds. */
+interface Newest {
+  path: string;
+  mtimeMs: number;
+}
+
+/**
+ * Returns the most recently modified file or folder under `path`, `path` included. A folder's time
+ * changes when an entry is added, removed or renamed, so a deleted source counts as a change.
+ */
+function newestUnder(path: string): Newest | undefined {
   let info;
   try {
     info = statSync(path);
   } catch {
-    return 0;
+    return undefined;
   }
-  if (!info.isDirectory()) return info.mtimeMs;
+  let newest: Newest = { path, mtimeMs: info.mtimeMs };
+  if (!info.isDirectory()) return newest;
 
-  let newest = 0;
   for (const entry of readdirSync(path)) {
     if (SKIPPED.has(entry)) continue;
-    newest = Math.max(newest, newestUnder(join(path, entry)));
+    const inner = newestUnder(join(path, entry));
+    if (inner && inner.mtimeMs > newest.mtimeMs) newest = inner;
   }
   return newest;
 }
 
 /**
- * Returns the first of `sources` (files or folders) that changed after the build whose
- * `BUILD_ID` file is given, or undefined when the build is newer than all of them. A missing
+ * Returns the most recently changed file or folder among `sources` when it changed after the build
+ * whose `BUILD_ID` file is given, or undefined when the build is newer than all of them. A missing
  * build counts as stale, and its `BUILD_ID` path is returned.
  */
 export function staleBuildCause(buildIdFile: string, sources: string[]): string | undefined {
@@ -36,5 +50,7 @@ export function staleBuildCause(buildIdFile: string, sources: string[]): string 
   } catch {
     return buildIdFile;
   }
-  return sources.find((source) => newestUnder(source) > builtAt);
+  const changed = sources.map(newestUnder).filter((entry): entry is Newest => entry !== undefined && entry.mtimeMs > builtAt);
+  changed.sort((left, right) => right.mtimeMs - left.mtimeMs);
+  return changed[0]?.path;
 }

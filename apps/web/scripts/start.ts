@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateDatabase, openDatabase } from '@koko/db';
@@ -20,6 +21,7 @@ const BUILD_SOURCES = [
   'apps/web/src',
   'apps/web/next.config.ts',
   'apps/web/package.json',
+  'apps/web/tsconfig.json',
   'packages/core/src',
   'packages/db/src',
   'packages/agent-api/src',
@@ -136,6 +138,20 @@ async function startAgent(dataDir: string): Promise<{ child: ChildProcess; socke
   return { child, socketPath, token: readFileSync(tokenFile, 'utf8').trim(), logFile };
 }
 
+/**
+ * Exits with a message naming PORT when something already listens on the web server's port.
+ * Otherwise `next start` would fail only after the agent started, and the start-up check would
+ * take the other server's response for this one's.
+ */
+async function requireFreePort(host: string, port: number): Promise<void> {
+  const problem = await new Promise<string | undefined>((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EADDRINUSE' ? 'is in use' : `cannot be used (${error.code ?? error.message})`));
+    probe.listen(port, host, () => probe.close(() => resolve(undefined)));
+  });
+  if (problem !== undefined) fail(`port ${port} on ${host} ${problem}, perhaps by another pnpm start; stop that, or set PORT to a free port`, 1);
+}
+
 /** Returns why the web app must be built before it is served, or undefined when its build is current. */
 function buildReason(forced: boolean): string | undefined {
   if (forced) return '--build was given';
@@ -201,6 +217,7 @@ function localUrl(host: string, port: number): { shown: string; check: string } 
 async function main(): Promise<void> {
   const settings = readSettings(process.argv.slice(2));
   if (process.getuid?.() !== 0) fail('the agent creates interfaces in other network namespaces and needs root; run: sudo pnpm start', 2);
+  await requireFreePort(settings.host, settings.port);
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
 
   const migrated = migrateDatabase({ url: settings.databaseUrl });
@@ -238,7 +255,9 @@ async function main(): Promise<void> {
     }
 
     const reason = buildReason(settings.rebuild);
-    if (reason !== undefined) {
+    if (reason === undefined) {
+      say('the web app build is newer than its sources; using it');
+    } else {
       say(`building the web app (next build): ${reason}`);
       await buildWebApp();
     }

@@ -1,4 +1,4 @@
-import { initTRPC } from '@trpc/server';
+import { initTRPC, TRPCError } from '@trpc/server';
 import type { Controller } from './controller';
 import { controllerErrorData, toTRPCError } from './errors';
 
@@ -21,10 +21,16 @@ const t = initTRPC.context<ControllerContext>().create({
   },
 });
 
-/** Turns every KokoError a procedure throws into a TRPCError with the matching code and the same message. */
+/**
+ * Turns every KokoError a procedure throws into a TRPCError with the matching code and the same
+ * message. Other errors keep the TRPCError tRPC made, such as PARSE_ERROR for a body that is not JSON.
+ */
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok) throw toTRPCError(result.error.cause ?? result.error);
+  if (!result.ok) {
+    const mapped = toTRPCError(result.error.cause);
+    throw mapped instanceof TRPCError ? mapped : result.error;
+  }
   return result;
 });
 

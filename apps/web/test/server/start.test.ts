@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +86,15 @@ it('serves hosts.list and stops cleanly', async () => {
   const invalid = await fetch(`${url}/api/trpc/labs.create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: '' }) });
   expect(invalid.status).toBe(400);
   expect(((await invalid.json()) as { error: { message: string } }).error.message).toContain('lab name is empty');
+
+  const malformed = await fetch(`${url}/api/trpc/labs.create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": ' });
+  expect(malformed.status).toBe(400);
+
+  // A second start on the same port stops before it starts anything.
+  const second = spawnSync('pnpm', ['-s', 'start'], { cwd: REPOSITORY, encoding: 'utf8', env: { ...process.env, KOKO_DATA_DIR: `${dir.path}/second`, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: '' } });
+  expect(second.status).toBe(1);
+  expect(second.stderr).toContain(`port ${port} on 127.0.0.1 is in use, perhaps by another pnpm start; stop that, or set PORT to a free port`);
+  expect(existsSync(`${dir.path}/second`)).toBe(false);
 
   const stream = await fetch(`${url}/api/trpc/changes`, { headers: { accept: 'text/event-stream' } });
   expect(stream.headers.get('content-type')).toContain('text/event-stream');

@@ -283,12 +283,14 @@ async function explainLinkConflict(
   return new KokoError('conflict', `the link clashes with a stored one on ${fields.join(', ')}`);
 }
 
-interface InterfaceHolder {
+/** The stored link that uses an interface name in a node. */
+export interface InterfaceHolder {
   linkId: string;
   labName: string;
 }
 
-async function findInterfaceHolder(db: KokoDatabase, endpoint: EndpointSpec): Promise<InterfaceHolder | undefined> {
+/** Returns the stored link that uses the endpoint's interface name in its node, if one does. */
+export async function findInterfaceHolder(db: KokoDatabase, endpoint: Pick<EndpointSpec, 'host' | 'node' | 'ifname'>): Promise<InterfaceHolder | undefined> {
   const key = nodeKeyOf(endpoint.node);
   const row = await db.read((client) =>
     client.linkEndpoint.findFirst({
@@ -299,7 +301,7 @@ async function findInterfaceHolder(db: KokoDatabase, endpoint: EndpointSpec): Pr
   return row ? { linkId: row.linkId, labName: row.link.lab.name } : undefined;
 }
 
-export function interfaceTaken(endpoint: EndpointSpec, holder: InterfaceHolder): KokoError {
+export function interfaceTaken(endpoint: Pick<EndpointSpec, 'host' | 'node' | 'ifname'>, holder: InterfaceHolder): KokoError {
   return new KokoError(
     'conflict',
     `interface ${quote(endpoint.ifname)} in ${describeNode(endpoint.node)} on host ${quote(endpoint.host)} is already used by link ${holder.linkId} in lab ${quote(holder.labName)}; pick another interface name or delete that link first`,

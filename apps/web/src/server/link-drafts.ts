@@ -1,5 +1,5 @@
-import { KokoError, quote, VXLAN_DEFAULT_PORT } from '@koko/core';
-import { suggestAddressPair, suggestInterfaceNames, type KokoDatabase, type LabRecord, type LinkDraftInput, type NodeRecord } from '@koko/db';
+import { describeNode, KokoError, quote, VXLAN_DEFAULT_PORT } from '@koko/core';
+import { findInterfaceHolder, interfaceTaken, suggestAddressPair, suggestInterfaceNames, type KokoDatabase, type LabRecord, type LinkDraftInput, type NodeRecord } from '@koko/db';
 import type { HostService } from './hosts';
 import type { LabService } from './labs';
 import type { LinkToConnect } from './schemas';
@@ -75,6 +75,23 @@ export class LinkDrafter {
     return { kind: 'vxlan', mtu: vxlanPairMtu(underlays[0], underlays[1], input.mtu), port: input.port ?? VXLAN_DEFAULT_PORT, underlays };
   }
 
+  /**
+   * Rejects a given interface name that the node's last inventory lists. A name a stored link uses
+   * gets the same conflict as storing it would; any other name belongs to an interface koko did not
+   * make, which the agent would refuse to create over.
+   */
+  async #requireNameFree(node: NodeRecord, ifname: string | undefined, side: 'a' | 'b'): Promise<void> {
+    if (ifname === undefined || !node.interfaces.includes(ifname)) return;
+    const endpoint = { host: node.hostName, node: node.node, ifname };
+    const holder = await findInterfaceHolder(this.db, endpoint);
+    if (holder) throw new KokoError('conflict', interfaceTaken(endpoint, holder).message, `${side}.ifname`);
+    throw new KokoError(
+      'conflict',
+      `interface ${quote(ifname)} already exists in ${describeNode(node.node)} on host ${quote(node.hostName)} and koko did not make it; pick another name, or delete that interface on the host first`,
+      `${side}.ifname`,
+    );
+  }
+
   /** Returns a free interface name in `node` other than those in `avoid` and those the batch claimed there. */
   async #freeName(node: NodeRecord, avoid: string[], claims: BatchClaims): Promise<string> {
     const excluded = new Set([...avoid, ...(claims.names.get(node.id) ?? [])]);
@@ -113,6 +130,8 @@ export class LinkDrafter {
     cache: UnderlayCache = new Map(),
     claims: BatchClaims = emptyClaims(),
   ): Promise<LinkDraftInput> {
+    await this.#requireNameFree(nodeA, input.a.ifname, 'a');
+    await this.#requireNameFree(nodeB, input.b.ifname, 'b');
     const settings = await this.settingsOf(input, nodeA, nodeB, cache);
     const ends = await this.#complete(input, nodeA, nodeB, lab, claims);
     const end = (node: NodeRecord, side: 'a' | 'b') => ({ host: node.hostName, node: node.node, ...ends[side] });

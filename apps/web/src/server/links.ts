@@ -149,6 +149,7 @@ export class LinkService {
   /** Returns the settings a link between two nodes gets by default, or the reason connect would reject it. */
   async #defaultSettingsOf(nodeA: NodeRecord, nodeB: NodeRecord): Promise<{ value: LinkSettings | null; problem: string | null }> {
     try {
+      this.#requireReachable([nodeA, nodeB]);
       return { value: await this.drafts.settingsOf({}, nodeA, nodeB), problem: null };
     } catch (error) {
       if (isKokoError(error)) return { value: null, problem: error.message };

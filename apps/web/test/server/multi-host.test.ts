@@ -365,6 +365,7 @@ describe('multi-host lab', () => {
       expect(fresh.status).toBe('up');
       expect((await ping(1, 'n2', '10.64.0.2')).exitCode).toBe(0);
       await expectTRPCError(alice.links.connect({ a: { nodeId: ids[1]!.n2 }, b: { nodeId: ids[3]!.n2 } }), 'PRECONDITION_FAILED', /host ".*-h3" is not online/);
+      expect((await alice.links.suggest({ a: { nodeId: ids[1]!.n2 }, b: { nodeId: ids[3]!.n2 } })).problem).toMatch(/host ".*-h3" is not online/);
     });
 
     it('restart: state returns without duplicates', async () => {

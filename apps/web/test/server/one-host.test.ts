@@ -127,6 +127,23 @@ describe('hosts', () => {
   });
 });
 
+describe('names koko did not make', () => {
+  it('are rejected before anything is stored', async () => {
+    const topology = await alice.topology.get({});
+    const [a, b] = [nodeIn(topology, hostId, 'netns', n1), nodeIn(topology, hostId, 'docker', c1)];
+    expect(a.interfaces).toContain('hand0');
+    const before = (await alice.links.list({})).length;
+
+    const error = await expectTRPCError(
+      alice.links.connect({ a: { nodeId: a.id, ifname: 'hand0' }, b: { nodeId: b.id } }),
+      'CONFLICT',
+      /interface "hand0" already exists in netns "kct[0-9a-f]+-n1" on host "h1" and koko did not make it; pick another name/,
+    );
+    expect((error.cause as { field?: string } | undefined)?.field).toBe('a.ifname');
+    expect((await alice.links.list({})).length).toBe(before);
+  });
+});
+
 describe('address suggestions', () => {
   it('skip the subnets of a node', async () => {
     const n2 = await lab.netns('n2');
@@ -179,7 +196,7 @@ describe('address suggestions', () => {
     expect(suggestion.a.ifname).toBe('eth1');
     expect(suggestion.a.addresses).toEqual([]);
     expect(suggestion.b.addresses).toEqual([]);
-    expect(suggestion.addressProblem).toMatch(/default IPv4 pool 192\.0\.2\.0\/24 has no free \/30 left beside the networks already on the link's nodes \(192\.0\.2\.1\/23\); .*create a lab with another pool/);
+    expect(suggestion.addressProblem).toMatch(/IPv4 pool 192\.0\.2\.0\/24 (of lab "default" )?has no free \/30 left beside the networks already on the link's nodes \(192\.0\.2\.1\/23\); .*create a lab with another pool/);
     await expectTRPCError(alice.links.connect({ a: { nodeId: a.id }, b: { nodeId: b.id } }), 'CONFLICT', /IPv4 pool 192\.0\.2\.0\/24 of lab "default" has no free \/30 left/);
   });
 });

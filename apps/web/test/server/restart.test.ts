@@ -1,5 +1,5 @@
 import { createLink } from '@koko/db';
-import { Lab, linkNames } from '@koko/testkit';
+import { Lab, linkNames, mustRun } from '@koko/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Controller } from '../../src/server/controller';
 import { addHost, callerFor, nodeIn, openController, startAgentProcess, tempDir, type AgentProcess } from './helpers';
@@ -36,7 +36,9 @@ it('loses nothing across a controller restart', async () => {
   let topology = await alice.topology.get({});
   const [id1, id2] = [nodeIn(topology, host.id, 'netns', n1).id, nodeIn(topology, host.id, 'netns', n2).id];
   const link = await alice.links.connect({ labId: team.id, a: { nodeId: id1, ifname: 'e1', addresses: ['10.221.0.1/30'] }, b: { nodeId: id2, ifname: 'e1', addresses: ['10.221.0.2/30'] } });
-  const failed = await alice.links.connect({ labId: team.id, a: { nodeId: id1, ifname: 'lo', addresses: [] }, b: { nodeId: id2, ifname: 'e9', addresses: [] } });
+  // An interface made after the controller's last read of the host: the agent refuses to create over it.
+  await mustRun(['ip', '-n', n1, 'link', 'add', 'kfail0', 'type', 'veth', 'peer', 'name', 'kfail1']);
+  const failed = await alice.links.connect({ labId: team.id, a: { nodeId: id1, ifname: 'kfail0', addresses: [] }, b: { nodeId: id2, ifname: 'e9', addresses: [] } });
   await alice.nodes.savePosition({ nodeId: id1, x: 120, y: -40 });
   expect(failed.status).toBe('failed');
   // A link stored as pending whose creation never ran, as when the server dies halfway.
@@ -70,5 +72,5 @@ it('loses nothing across a controller restart', async () => {
 
   // The new controller changes what the old one made.
   await again.links.delete({ id: link.id });
-  expect(await linkNames(n1)).toEqual(['lo']);
+  expect(await linkNames(n1)).toEqual(['kfail0', 'kfail1', 'lo']);
 });

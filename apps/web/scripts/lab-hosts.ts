@@ -12,7 +12,13 @@ import type { ControllerRouter } from '../src/server/router';
 
 const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
 const DEFAULT_PREFIX = 'kokolab';
-const DEFAULT_URL = 'http://127.0.0.1:3000';
+/** The dashboard `pnpm start` serves with the same HOST and PORT variables; a wildcard HOST is reached through loopback. */
+const DEFAULT_URL = dashboardUrlFromEnvironment(process.env.HOST, process.env.PORT);
+
+function dashboardUrlFromEnvironment(host: string | undefined, port: string | undefined): string {
+  const reachable = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port || '3000'}`;
+}
 /** Display name of this script in the dashboard's history. */
 const ACTOR = 'pnpm lab:hosts';
 /** How long the dashboard may take to respond to the health check, in milliseconds. */
@@ -28,7 +34,7 @@ Usage:
 Options:
   --nodes M       named network namespaces per host, n1 to nM (0-${MAX_LAB_NODES}, default 2)
   --docker        host 1 also sees this machine's Docker containers (the other hosts never do)
-  --url URL       the dashboard to register with (default ${DEFAULT_URL})
+  --url URL       the dashboard to register with (default ${DEFAULT_URL}, from HOST and PORT as pnpm start uses them)
   --prefix NAME   name prefix of the namespaces and hosts (default ${DEFAULT_PREFIX}), to run a second lab
   --dir DIR       where agent sockets, tokens, logs and the state file go (default <KOKO_DATA_DIR or ./data>/lab)
 
@@ -170,6 +176,11 @@ function printHosts(state: LabState): void {
   }
 }
 
+/** Quotes `word` for a POSIX shell when it contains anything but safe characters, to print a command to run again. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@+-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
 async function up(lab: HostLab, settings: Settings): Promise<void> {
   const result = await lab.up(settings.count, { nodes: settings.nodes, docker: settings.docker });
   if (result.created) say(`lab "${lab.prefix}": ${settings.count} simulated host(s) up on bridge br0 in netns ${lab.underlayNetns} (${LAB_SUBNET})`);
@@ -180,7 +191,7 @@ async function up(lab: HostLab, settings: Settings): Promise<void> {
   const client = await dashboardAt(settings.url);
   if (!client) {
     say(`\nNo dashboard answers at ${settings.url}, so the hosts are not registered. Start it (pnpm start) and run`);
-    say(`"pnpm lab:hosts up ${settings.count}" again, or add each host on the Hosts page with its agent socket and the token in:`);
+    say(`"pnpm lab:hosts ${process.argv.slice(2).map(shellWord).join(' ')}" again, or add each host on the Hosts page with its agent socket and the token in:`);
     for (const host of result.state.hosts) say(`  ${host.name}: ${host.tokenFile}`);
     return;
   }

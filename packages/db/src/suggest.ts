@@ -75,6 +75,6 @@ export async function suggestAddressPair(
  * it. A lab's pool is set when the lab is created, so the fix is another lab.
  */
 export function exhaustedPoolMessage(pool: string, pairPrefix: number, networks: string[]): string {
-  const overlap = networks.length > 0 ? ` beside the networks already on the link's nodes (${[...new Set(networks)].join(', ')})` : '';
+  const overlap = networks.length > 0 ? ` beside the addresses already on the link's nodes (${[...new Set(networks)].join(', ')})` : '';
   return `the ${pool} has no free /${pairPrefix} left${overlap}; give the addresses yourself, or create a lab with another pool (labs.create takes one) and connect the nodes in it`;
 }

@@ -119,7 +119,7 @@ describe('suggestions', () => {
     const [wide] = await syncNodes(db, h1.id, [{ node: { kind: 'current' }, addresses: ['192.0.2.2/24'] }]);
     await expect(suggestAddressPair(db, lab.id, 4, [wide!])).rejects.toMatchObject({
       code: 'conflict',
-      message: 'the IPv4 pool 192.0.2.0/24 of lab "lab1" has no free /30 left beside the networks already on the link\'s nodes (192.0.2.2/24); give the addresses yourself, or create a lab with another pool (labs.create takes one) and connect the nodes in it',
+      message: 'the IPv4 pool 192.0.2.0/24 of lab "lab1" has no free /30 left beside the addresses already on the link\'s nodes (192.0.2.2/24); give the addresses yourself, or create a lab with another pool (labs.create takes one) and connect the nodes in it',
     });
   });
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -180,12 +181,18 @@ describe('pnpm lab:hosts', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(`No dashboard answers at ${closed}, so the hosts are not registered`);
     expect(result.stdout).toContain(`${prefix}-h1: ${labDir}/h1/agent-token`);
+    expect(result.stdout).toContain(`"pnpm lab:hosts up 1 --nodes 0 --prefix ${prefix} --dir ${labDir} --url ${closed}" again`);
     expect((await alice.hosts.list()).filter((host) => host.name.startsWith(prefix))).toEqual([]);
 
     const down = await labHosts(['down'], closed);
     expect(down.exitCode).toBe(0);
     expect(down.stdout).toContain(`no dashboard answers at ${closed}`);
     expect(await labNamespaces()).toEqual([]);
+  });
+
+  it('takes the dashboard address from HOST and PORT', () => {
+    const help = spawnSync(process.execPath, ['--import', 'tsx', SCRIPT, '--help'], { encoding: 'utf8', env: { ...process.env, HOST: '0.0.0.0', PORT: '3471' } });
+    expect(help.stdout).toContain('--url URL       the dashboard to register with (default http://127.0.0.1:3471,');
   });
 
   it('up refuses leftovers, down removes them', async () => {

@@ -196,7 +196,7 @@ describe('address suggestions', () => {
     expect(suggestion.a.ifname).toBe('eth1');
     expect(suggestion.a.addresses).toEqual([]);
     expect(suggestion.b.addresses).toEqual([]);
-    expect(suggestion.addressProblem).toMatch(/IPv4 pool 192\.0\.2\.0\/24 (of lab "default" )?has no free \/30 left beside the networks already on the link's nodes \(192\.0\.2\.1\/23\); .*create a lab with another pool/);
+    expect(suggestion.addressProblem).toMatch(/IPv4 pool 192\.0\.2\.0\/24 (of lab "default" )?has no free \/30 left beside the addresses already on the link's nodes \(192\.0\.2\.1\/23\); .*create a lab with another pool/);
     await expectTRPCError(alice.links.connect({ a: { nodeId: a.id }, b: { nodeId: b.id } }), 'CONFLICT', /IPv4 pool 192\.0\.2\.0\/24 of lab "default" has no free \/30 left/);
   });
 });

@@ -26,3 +26,13 @@ it('example client runs as the docs show', async () => {
   expect(summary.hostId).toBe((await agent.client.hostInfo.query()).hostId);
   expect(summary.namespaces).toBeGreaterThan(0);
 });
+
+it('curl takes the token header on its input', async () => {
+  // The README's pattern, with this agent's token file and socket.
+  const socket = agent.address.slice('unix:'.length);
+  const script = `auth() { printf 'Authorization: Bearer %s\\n' "$(cat ${agent.dir}/token)"; }\nauth | curl -s --unix-socket ${socket} -H @- http://agent/hostInfo`;
+  const result = await execa('bash', ['-c', script]);
+
+  const body = JSON.parse(result.stdout) as { result?: { data: { hostId: string } } };
+  expect(body.result?.data.hostId).toBe((await agent.client.hostInfo.query()).hostId);
+});

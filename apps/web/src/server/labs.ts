@@ -1,8 +1,10 @@
-import { isKokoError, KokoError, quote } from '@koko/core';
+import { isKokoError, KokoError, quote, type AddressFamily } from '@koko/core';
 import {
   createLab,
   DEFAULT_IPV4_PAIR_PREFIX,
   DEFAULT_IPV4_POOL,
+  DEFAULT_IPV6_PAIR_PREFIX,
+  DEFAULT_IPV6_POOL,
   deleteLab,
   exhaustedPoolMessage,
   exportLab,
@@ -93,12 +95,13 @@ export class LabService {
     return { id: lab.id, name: lab.name, group: lab.group };
   }
 
-  /** Returns the first address pair of the default pool that overlaps no network on `nodes` and no `claimed` address, for suggestions before any lab exists. */
-  defaultPoolPair(nodes: readonly NodeRecord[], claimed: readonly string[] = []): [string, string] {
-    const pool = parseAddressPool(DEFAULT_IPV4_POOL, DEFAULT_IPV4_PAIR_PREFIX, 4);
+  /** Returns the first address pair of the default pool of `family` that overlaps no network on `nodes` and no `claimed` address, for suggestions before any lab exists. */
+  defaultPoolPair(nodes: readonly NodeRecord[], claimed: readonly string[] = [], family: AddressFamily = 4): [string, string] {
+    const range = family === 4 ? DEFAULT_IPV4_POOL : DEFAULT_IPV6_POOL;
+    const pool = parseAddressPool(range, family === 4 ? DEFAULT_IPV4_PAIR_PREFIX : DEFAULT_IPV6_PAIR_PREFIX, family);
     const networks = nodes.flatMap((node) => node.addresses);
     const pair = firstFreePair(pool, [...claimed], networks);
-    if (!pair) throw new KokoError('conflict', exhaustedPoolMessage(`default IPv4 pool ${DEFAULT_IPV4_POOL}`, pool.pairPrefix, networksInPool(pool, networks)));
+    if (!pair) throw new KokoError('conflict', exhaustedPoolMessage(`default IPv${family} pool ${range}`, pool.pairPrefix, networksInPool(pool, networks)));
     return pair;
   }
 

@@ -1,4 +1,4 @@
-import { describeNode, KokoError, quote, VXLAN_DEFAULT_PORT } from '@koko/core';
+import { describeNode, KokoError, quote, VXLAN_DEFAULT_PORT, type AddressFamily } from '@koko/core';
 import { findInterfaceHolder, interfaceTaken, suggestAddressPair, suggestInterfaceNames, type KokoDatabase, type LabRecord, type LinkDraftInput, type NodeRecord } from '@koko/db';
 import type { HostService } from './hosts';
 import type { LabService } from './labs';
@@ -92,6 +92,22 @@ export class LinkDrafter {
     );
   }
 
+  /**
+   * Returns a free address pair for each family, from the lab's pools or the default ones before a
+   * lab exists, skipping `claimed` addresses and the networks on both nodes. Throws a conflict when
+   * a pool has no free pair.
+   */
+  async addressPairs(lab: LabRecord | undefined, nodeA: NodeRecord, nodeB: NodeRecord, families: AddressFamily[], claimed: readonly string[] = []): Promise<[string[], string[]]> {
+    const ends: [string[], string[]] = [[], []];
+    for (const family of families) {
+      const nodes = [nodeA, nodeB];
+      const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, family, nodes, claimed) : this.labs.defaultPoolPair(nodes, claimed, family);
+      ends[0].push(addressA);
+      ends[1].push(addressB);
+    }
+    return ends;
+  }
+
   /** Returns a free interface name in `node` other than those in `avoid` and those the batch claimed there. */
   async #freeName(node: NodeRecord, avoid: string[], claims: BatchClaims): Promise<string> {
     const excluded = new Set([...avoid, ...(claims.names.get(node.id) ?? [])]);
@@ -107,8 +123,7 @@ export class LinkDrafter {
 
     let addresses: [string[], string[]] = [input.a.addresses ?? [], input.b.addresses ?? []];
     if (input.a.addresses === undefined && input.b.addresses === undefined) {
-      const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4, [nodeA, nodeB], claims.addresses) : this.labs.defaultPoolPair([nodeA, nodeB], claims.addresses);
-      addresses = [[addressA], [addressB]];
+      addresses = await this.addressPairs(lab, nodeA, nodeB, input.ipv6 ? [4, 6] : [4], claims.addresses);
     }
 
     claimEnd(claims, nodeA, ifnameA, addresses[0]);

@@ -12,7 +12,6 @@ import {
   markLinkPending,
   markLinkUp,
   previewVni,
-  suggestAddressPair,
   suggestInterfaceNames,
   SYSTEM_ACTOR,
   type ActorInput,
@@ -126,8 +125,7 @@ export class LinkService {
     let addresses: [string[], string[]] = [[], []];
     let addressProblem: string | null = null;
     try {
-      const [addressA, addressB] = lab ? await suggestAddressPair(this.db, lab.id, 4, [nodeA, nodeB]) : this.labs.defaultPoolPair([nodeA, nodeB]);
-      addresses = [[addressA], [addressB]];
+      addresses = await this.drafts.addressPairs(lab, nodeA, nodeB, input.ipv6 ? [4, 6] : [4]);
     } catch (error) {
       if (!isKokoError(error) || error.code !== 'conflict') throw error;
       addressProblem = error.message;

@@ -53,7 +53,10 @@ export const topologyInput = z.strictObject({ labId: idSchema.optional() }).defa
 
 const nodePick = z.strictObject({ nodeId: idSchema });
 
-export const suggestInput = z.strictObject({ labId: idSchema.optional(), a: nodePick, b: nodePick });
+/** Also an IPv6 pair from the lab's IPv6 pool, when the addresses are filled in. */
+const ipv6Schema = z.boolean().optional();
+
+export const suggestInput = z.strictObject({ labId: idSchema.optional(), a: nodePick, b: nodePick, ipv6: ipv6Schema });
 export type SuggestInput = z.output<typeof suggestInput>;
 
 const connectEndpoint = z.strictObject({
@@ -72,6 +75,7 @@ const linkToConnect = z.strictObject({
   mtu: mtuSchema.optional(),
   /** UDP port of a vxlan pair between two hosts; 4789 when left out. A veth has none. */
   port: portSchema.optional(),
+  ipv6: ipv6Schema,
 });
 export type LinkToConnect = z.output<typeof linkToConnect>;
 

@@ -186,6 +186,24 @@ describe('address suggestions', () => {
     await alice.labs.delete({ id: other.id });
   });
 
+  it('add an IPv6 pair on request', async () => {
+    const n6 = await lab.netns('n6');
+    await mustRun(['ip', '-n', n6, 'address', 'add', '2001:db8::1/48', 'dev', 'lo']);
+    await alice.hosts.refresh({ id: hostId });
+    const [a, b] = await Promise.all([topologyNode('netns', n6), topologyNode('netns', n1)]);
+
+    const suggestion = await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id }, ipv6: true });
+    expect(suggestion.a.addresses).toHaveLength(2);
+    expect(suggestion.a.addresses[1]).toBe('2001:db8:1::1/64');
+    expect(suggestion.b.addresses[1]).toBe('2001:db8:1::2/64');
+    expect((await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id } })).a.addresses).toHaveLength(1);
+
+    const link = await alice.links.connect({ a: { nodeId: a.id }, b: { nodeId: b.id }, ipv6: true });
+    expect(link.status).toBe('up');
+    expect(link.endpoints.map((end) => end.addresses.length)).toEqual([2, 2]);
+    await alice.links.delete({ id: link.id });
+  });
+
   it('report a pool a node covers', async () => {
     const n3 = await lab.netns('n3');
     await mustRun(['ip', '-n', n3, 'address', 'add', '192.0.2.1/23', 'dev', 'lo']);

@@ -77,8 +77,8 @@ export class LinkDrafter {
 
   /**
    * Rejects a given interface name that the node's last inventory lists. A name a stored link uses
-   * gets the same conflict as storing it would; any other name belongs to an interface koko did not
-   * make, which the agent would refuse to create over.
+   * gets the same conflict as storing it would. Any other listed name belongs to an interface koko
+   * did not make, and the agent would refuse to create over it.
    */
   async #requireNameFree(node: NodeRecord, ifname: string | undefined, side: 'a' | 'b'): Promise<void> {
     if (ifname === undefined || !node.interfaces.includes(ifname)) return;

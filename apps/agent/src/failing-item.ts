@@ -1,4 +1,4 @@
-import { isKokoError, KokoError, type LinkRequest, type NodeRef } from '@koko/core';
+import { isKokoError, KokoError, type LinkRequest, type NodeRef, withField } from '@koko/core';
 
 /** How a procedure's input names the items of a batch, for `data.field` of an error. */
 export interface ItemPaths {
@@ -27,12 +27,6 @@ export function nodePaths(creates: LinkRequest[], deletes: { node: NodeRef }[], 
     return [{ node: link.endpoint.node, field: `${item}.endpoint.node` }];
   });
   return [...fromDeletes, ...fromCreates];
-}
-
-/** Returns `error` with `field` as its input path; a field the error already has is taken as relative to it. */
-export function withField(error: unknown, field: string): unknown {
-  if (!isKokoError(error)) return error;
-  return new KokoError(error.code, error.message, error.field ? `${field}.${error.field}` : field);
 }
 
 /**

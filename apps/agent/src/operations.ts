@@ -1,5 +1,5 @@
 import type { ApplyResult, ChangeInput, InterfaceStats, MissingInterface, PlanResult, PlannedLink, StatsResult } from '@koko/agent-api';
-import { describeNode, endpointsOf, type InterfaceRef, isKokoError, KokoError, type LinkRequest, type NodeRef, quote } from '@koko/core';
+import { describeNode, endpointsOf, type InterfaceRef, isKokoError, KokoError, type LinkRequest, type NodeRef, quote, withField } from '@koko/core';
 import {
   type CreatePlan,
   type Namespace,
@@ -16,7 +16,7 @@ import {
 } from '@koko/linux';
 import { TRPCError } from '@trpc/server';
 import type { Logger } from 'pino';
-import { BATCH_PATHS, CREATE_PATHS, DELETE_PATHS, type ItemPaths, nodePaths, planNamingItem, withField } from './failing-item';
+import { BATCH_PATHS, CREATE_PATHS, DELETE_PATHS, type ItemPaths, nodePaths, planNamingItem } from './failing-item';
 
 /** Most link ids an operation's log line lists; the line always has the full count. */
 const LOGGED_LINK_IDS = 10;

@@ -27,6 +27,12 @@ export class KokoError extends Error {
   }
 }
 
+/** Returns `error` with `field` as its input path; a field the error already has is taken as relative to it. Other errors pass unchanged. */
+export function withField(error: unknown, field: string): unknown {
+  if (!isKokoError(error)) return error;
+  return new KokoError(error.code, error.message, error.field ? `${field}.${error.field}` : field);
+}
+
 /** Returns whether `error` is a KokoError, from this copy of the module or any other. Use it instead of `instanceof`. */
 export function isKokoError(error: unknown): error is KokoError {
   return error instanceof KokoError || (typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[KOKO_ERROR_BRAND] === true);

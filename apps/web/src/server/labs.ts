@@ -1,4 +1,4 @@
-import { isKokoError, KokoError, quote, type AddressFamily } from '@koko/core';
+import { isKokoError, KokoError, quote, withField, type AddressFamily } from '@koko/core';
 import {
   createLab,
   DEFAULT_IPV4_PAIR_PREFIX,
@@ -71,8 +71,12 @@ export class LabService {
 
   /** Returns the lab `labId`, or the default lab when none is given and it exists. Creates nothing. */
   async find(labId: string | undefined): Promise<LabRecord | undefined> {
-    if (labId !== undefined) return getLab(this.db, labId);
-    return findLabByName(this.db, DEFAULT_LAB_NAME);
+    if (labId === undefined) return findLabByName(this.db, DEFAULT_LAB_NAME);
+    try {
+      return await getLab(this.db, labId);
+    } catch (error) {
+      throw withField(error, 'labId');
+    }
   }
 
   /** Returns the lab `labId`, or the default lab, creating it the first time a request needs it. */

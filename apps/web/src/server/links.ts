@@ -1,5 +1,5 @@
 import type { InterfaceStats, PlanResult } from '@koko/agent-api';
-import { describeNode, isKokoError, KokoError, newLinkId, quote } from '@koko/core';
+import { describeNode, isKokoError, KokoError, newLinkId, quote, withField } from '@koko/core';
 import {
   createLink,
   createLinks,
@@ -107,7 +107,7 @@ export class LinkService {
 
   /** Suggests free interface names and addresses for a new link between two nodes, and its kind. */
   async suggest(input: SuggestInput): Promise<LinkSuggestion> {
-    const [nodeA, nodeB] = await Promise.all([getNode(this.db, input.a.nodeId), getNode(this.db, input.b.nodeId)]);
+    const [nodeA, nodeB] = await Promise.all([this.#node(input.a.nodeId, 'a.nodeId'), this.#node(input.b.nodeId, 'b.nodeId')]);
     const lab = await this.labs.find(input.labId);
     const kind = nodeA.hostId === nodeB.hostId ? 'veth' : 'vxlan';
 
@@ -170,7 +170,7 @@ export class LinkService {
    * gets a conflict that names the link holding it.
    */
   async connect(input: ConnectInput, actor: ActorInput): Promise<LinkView> {
-    const [nodeA, nodeB] = await Promise.all([getNode(this.db, input.a.nodeId), getNode(this.db, input.b.nodeId)]);
+    const [nodeA, nodeB] = await Promise.all([this.#node(input.a.nodeId, 'a.nodeId'), this.#node(input.b.nodeId, 'b.nodeId')]);
     this.#requireReachable([nodeA, nodeB]);
     const lab = await this.labs.resolve(input.labId, actor);
     const id = newLinkId();
@@ -217,9 +217,23 @@ export class LinkService {
     });
   }
 
+  /** Returns the node `id`; when it does not exist, the error names `field`, the input that gave it. */
+  async #node(id: string, field: string): Promise<NodeRecord> {
+    try {
+      return await getNode(this.db, id);
+    } catch (error) {
+      throw withField(error, field);
+    }
+  }
+
   async #nodesOf(links: LinkToConnect[]): Promise<Map<string, NodeRecord>> {
-    const ids = [...new Set(links.flatMap((link) => [link.a.nodeId, link.b.nodeId]))];
-    const nodes = await Promise.all(ids.map((id) => getNode(this.db, id)));
+    // Each id once, with the first input field that names it.
+    const fields = new Map<string, string>();
+    for (const [index, link] of links.entries()) {
+      if (!fields.has(link.a.nodeId)) fields.set(link.a.nodeId, `links.${index}.a.nodeId`);
+      if (!fields.has(link.b.nodeId)) fields.set(link.b.nodeId, `links.${index}.b.nodeId`);
+    }
+    const nodes = await Promise.all([...fields].map(([id, field]) => this.#node(id, field)));
     return new Map(nodes.map((node) => [node.id, node]));
   }
 
@@ -244,7 +258,7 @@ export class LinkService {
 
   /** Shows what connect would run on each host, without storing or changing anything. */
   async plan(input: ConnectInput): Promise<HostPlan[]> {
-    const [nodeA, nodeB] = await Promise.all([getNode(this.db, input.a.nodeId), getNode(this.db, input.b.nodeId)]);
+    const [nodeA, nodeB] = await Promise.all([this.#node(input.a.nodeId, 'a.nodeId'), this.#node(input.b.nodeId, 'b.nodeId')]);
     const lab = await this.labs.find(input.labId);
     const draft = await this.drafts.draftOf(input, nodeA, nodeB, newLinkId(), lab);
     const vni = draft.kind === 'vxlan' ? await previewVni(this.db) : undefined;

@@ -89,6 +89,17 @@ describe('hosts', () => {
     expect((await alice.links.list({})).length).toBe(0);
   });
 
+  it('names the field of an unknown id', async () => {
+    const topology = await alice.topology.get({});
+    const known = nodeIn(topology, hostId, 'netns', n1).id;
+    const field = (error: TRPCError) => (error.cause as { field?: string } | undefined)?.field;
+
+    expect(field(await expectTRPCError(alice.links.suggest({ a: { nodeId: known }, b: { nodeId: 'kctnonode0' } }), 'NOT_FOUND', /kctnonode0/))).toBe('b.nodeId');
+    expect(field(await expectTRPCError(alice.links.suggest({ labId: 'kctnolab0', a: { nodeId: known }, b: { nodeId: known } }), 'NOT_FOUND', /kctnolab0/))).toBe('labId');
+    const batch = alice.links.connectMany({ links: [{ a: { nodeId: known }, b: { nodeId: known } }, { a: { nodeId: 'kctnonode1' }, b: { nodeId: known } }] });
+    expect(field(await expectTRPCError(batch, 'NOT_FOUND', /kctnonode1/))).toBe('links.1.a.nodeId');
+  });
+
   it('rejects invalid host input', async () => {
     await expectTRPCError(alice.hosts.add({ name: 'bad name', agent: { socketPath: agent.socketPath }, token: agent.token }), 'BAD_REQUEST', /host name "bad name" is invalid/);
     await expectTRPCError(alice.hosts.add({ name: 'rel', agent: { socketPath: 'agent.sock' }, token: agent.token }), 'BAD_REQUEST', /must be absolute/);

@@ -4,14 +4,28 @@ import type { ControllerContext } from './trpc';
 /** Display name used when a request carries no `x-koko-user` header. */
 export const ANONYMOUS = 'anonymous';
 
+/**
+ * Returns a header value sent as raw UTF-8 (as curl sends what a terminal types) as the text it
+ * stands for. HTTP hands header bytes over one character per byte, so `ü` arrives as `Ã¼`; a value
+ * whose bytes are not valid UTF-8 is returned as it came.
+ */
+function fromRawUtf8(value: string): string {
+  if (!/[\u0080-\u00ff]/.test(value)) return value;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'latin1'));
+  } catch {
+    return value;
+  }
+}
+
 /** Reads a header that a browser may have percent-encoded, since header values cannot carry most non-ASCII text. */
 function decodedHeader(request: Request, name: string): string | undefined {
   const value = request.headers.get(name);
   if (value === null || value === '') return undefined;
   try {
-    return decodeURIComponent(value);
+    return decodeURIComponent(fromRawUtf8(value));
   } catch {
-    return value;
+    return fromRawUtf8(value);
   }
 }
 

@@ -83,6 +83,18 @@ it('serves hosts.list and stops cleanly', async () => {
   };
   expect(history.result.data[0]!.actor.name).toBe('Zoë');
 
+  // The same name as raw UTF-8 bytes, as curl sends what a terminal types.
+  const raw = await fetch(`${url}/api/trpc/labs.create`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-koko-user': Buffer.from('Zoë', 'utf8').toString('latin1') },
+    body: JSON.stringify({ name: 'kct raw name' }),
+  });
+  expect(raw.status).toBe(200);
+  const latest = (await (await fetch(`${url}/api/trpc/history.list?input=${encodeURIComponent(JSON.stringify({ action: 'lab.create', limit: 1 }))}`)).json()) as {
+    result: { data: { actor: { name: string } }[] };
+  };
+  expect(latest.result.data[0]!.actor.name).toBe('Zoë');
+
   const invalid = await fetch(`${url}/api/trpc/labs.create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: '' }) });
   expect(invalid.status).toBe(400);
   expect(((await invalid.json()) as { error: { message: string } }).error.message).toContain('lab name is empty');

@@ -6,7 +6,7 @@ export const ANONYMOUS = 'anonymous';
 
 /**
  * Returns a header value sent as raw UTF-8 (as curl sends what a terminal types) as the text it
- * stands for. HTTP hands header bytes over one character per byte, so `ü` arrives as `Ã¼`; a value
+ * stands for. HTTP hands header bytes over one character per byte, so `ü` arrives as `Ã¼`. A value
  * whose bytes are not valid UTF-8 is returned as it came.
  */
 function fromRawUtf8(value: string): string {

@@ -132,7 +132,9 @@ async function startAgent(dataDir: string): Promise<{ child: ChildProcess; socke
     child.once('exit', (code) => {
       clearTimeout(timer);
       const lastLines = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join('\n');
-      reject(new Error(`the agent exited with ${code} before it listened:\n${lastLines}\n(full log: ${logFile})`));
+      // The agent's own advice names its socket path, which pnpm start derives from the data directory.
+      const hint = /another process listens on|in use/.test(lastLines) ? `\nAnother pnpm start may use the data directory ${dataDir}; stop it, or set KOKO_DATA_DIR to another directory.` : '';
+      reject(new Error(`the agent exited with ${code} before it listened:\n${lastLines}\n(full log: ${logFile})${hint}`));
     });
   });
   return { child, socketPath, token: readFileSync(tokenFile, 'utf8').trim(), logFile };

@@ -108,6 +108,12 @@ it('serves hosts.list and stops cleanly', async () => {
   expect(second.stderr).toContain(`port ${port} on 127.0.0.1 is in use, perhaps by another pnpm start; stop that, or set PORT to a free port`);
   expect(existsSync(`${dir.path}/second`)).toBe(false);
 
+  // A second start on the same data directory finds its agent socket taken.
+  const sameData = spawnSync('pnpm', ['-s', 'start'], { cwd: REPOSITORY, encoding: 'utf8', env: { ...process.env, KOKO_DATA_DIR: `${dir.path}/data`, PORT: String(await freePort()), HOST: '127.0.0.1', DATABASE_URL: '' } });
+  expect(sameData.status).toBe(1);
+  expect(sameData.stderr).toContain(`Another pnpm start may use the data directory ${dir.path}/data; stop it, or set KOKO_DATA_DIR to another directory.`);
+  expect((await fetch(`${url}/api/trpc/hosts.list`)).status).toBe(200);
+
   const stream = await fetch(`${url}/api/trpc/changes`, { headers: { accept: 'text/event-stream' } });
   expect(stream.headers.get('content-type')).toContain('text/event-stream');
   const reader = stream.body!.getReader();

@@ -43,7 +43,7 @@ export interface LinkSuggestion {
   labId: string | null;
   a: { ifname: string; addresses: string[] };
   b: { ifname: string; addresses: string[] };
-  /** Why no addresses are suggested (both ends then have none), such as a pool with no free pair; null when they are. */
+  /** Reason no addresses are suggested (both ends then have none), such as a pool with no free pair; null when they are. */
   addressProblem: string | null;
   /**
    * MTU connect gives both ends when the request sets none, which for a vxlan pair is also the

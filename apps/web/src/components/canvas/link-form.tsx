@@ -10,7 +10,7 @@ export interface LinkSuggestion {
   vni?: number | null;
   a: { ifname: string; addresses: string[] };
   b: { ifname: string; addresses: string[] };
-  /** Why no addresses are suggested, such as a pool with no free pair. */
+  /** Reason no addresses are suggested, such as a pool with no free pair. */
   addressProblem?: string | null;
 }
 

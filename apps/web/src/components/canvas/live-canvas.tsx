@@ -52,8 +52,8 @@ function nodeData(topology: Topology, nodeId: string): LabNodeData | undefined {
 /** Shows the controller's topology, kept current by the `changes` stream, and edits its links. */
 
 /** Returns the canvas's counts line: nodes shown, koko links, links koko did not make, and links with a missing end. */
-function countsText(shown: number, total: number, topology: Pick<Topology, 'links' | 'foreignLinks'>, undrawn: number): string {
-  const parts = [`${shown === total ? total : `${shown} of ${total}`} nodes`, `${topology.links.length} links`];
+function countsText(visibleNodes: number, total: number, topology: Pick<Topology, 'links' | 'foreignLinks'>, undrawn: number): string {
+  const parts = [`${visibleNodes === total ? total : `${visibleNodes} of ${total}`} nodes`, `${topology.links.length} links`];
   if (topology.foreignLinks.length > 0) parts.push(`${topology.foreignLinks.length} not made by koko`);
   if (undrawn > 0) parts.push(`${undrawn} not drawn (an end is missing)`);
   return parts.join(' · ');

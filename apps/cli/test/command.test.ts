@@ -28,7 +28,7 @@ describe('koko command', () => {
     const before = [await lab.linkNames(a), await lab.linkNames(b)];
     const result = await koko(['--dry-run', '--id', 'dry1', '-n', `${a},eth1,10.91.0.1/24`, '-n', `${b},eth1,10.91.0.2/24`]);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain(`link add eth1 netns /run/netns/${a} type veth peer name eth1 netns /run/netns/${b}`);
+    expect(result.stdout).toContain(`link add name eth1 netns /run/netns/${a} type veth peer name eth1 netns /run/netns/${b}`);
     expect(result.stdout).toContain(`nsenter --net=/run/netns/${b} ip -batch - <<'EOF'`);
     expect(result.stdout).toContain('link set dev eth1 alias koko:dry1');
     expect(result.stdout).toContain('address add 10.91.0.2/24 dev eth1');

@@ -1,4 +1,4 @@
-import { Lab, koko, kokoJson, run } from '@koko/testkit';
+import { Lab, koko, kokoJson, linkNames, run } from '@koko/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const lab = new Lab('kv');
@@ -46,6 +46,28 @@ describe('veth between named namespaces', () => {
       expect(link?.linkinfo?.info_kind).toBe('veth');
       expect(link?.flags).toContain('UP');
     }
+  });
+
+  it('takes names that are ip keywords', async () => {
+    for (const [left, right] of [
+      ['up', 'down'],
+      ['help', 'nomaster'],
+    ]) {
+      const result = await koko(['-n', `${a},${left},10.15.0.1/30`, '-n', `${b},${right},10.15.0.2/30`]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(await linkNames(a)).toContain(left);
+      expect(await linkNames(b)).toContain(right);
+      expect(await lab.ping(a, '10.15.0.2')).toBe(true);
+      expect((await koko(['-N', `${a},${left}`])).exitCode).toBe(0);
+    }
+    expect(await linkNames(a)).not.toContain('veth0');
+  });
+
+  it('rejects an MTU too small for IPv6 before any change', async () => {
+    const result = await koko(['-n', `${a},small6,fd15::1/64`, '-n', `${b},small6,fd15::2/64`, '--mtu', '1000']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/MTU 1000 is below 1280, the least an interface with an IPv6 address such as fd15::1\/64 takes; give an MTU of 1280 or more/);
+    expect(await linkNames(a)).not.toContain('small6');
   });
 
   it('rejects a link id already in use', async () => {

@@ -10,6 +10,8 @@ export const PORT_MAX = 65_535;
 /** The kernel's minimum MTU for Ethernet-like devices (IPv4 needs 68 bytes). */
 export const MTU_MIN = 68;
 export const MTU_MAX = 65_535;
+/** Least MTU of a link that carries IPv6 (RFC 8200); below it Linux removes IPv6 from the interface. */
+export const IPV6_MIN_MTU = 1280;
 /** The IANA port for VXLAN, used when the user gives none. */
 export const VXLAN_DEFAULT_PORT = 4789;
 /** Bytes a VXLAN header stack adds over IPv4: outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14. */

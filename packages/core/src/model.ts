@@ -13,6 +13,7 @@ import {
   VNI_MAX,
   VNI_MIN,
   VXLAN_DEFAULT_PORT,
+  IPV6_MIN_MTU,
 } from './limits';
 import { linkIdProblem } from './link-id';
 import { containerRefProblem, interfaceNameProblem, netnsNameProblem, netnsPathProblem, quote } from './names';
@@ -190,7 +191,19 @@ export const macvlanLinkSchema = z.strictObject({
   ...linkCommon,
 });
 
-export const linkRequestSchema = z.discriminatedUnion('kind', [vethLinkSchema, vxlanLinkSchema, vlanLinkSchema, macvlanLinkSchema]);
+/** Returns why an MTU cannot go with these interface addresses (an IPv6 one needs 1280 or more), or undefined. */
+export function ipv6MtuProblem(mtu: number | undefined, addresses: readonly string[]): string | undefined {
+  if (mtu === undefined || mtu >= IPV6_MIN_MTU) return undefined;
+  const ipv6 = addresses.find((address) => address.includes(':'));
+  if (ipv6 === undefined) return undefined;
+  return `MTU ${mtu} is below ${IPV6_MIN_MTU}, the least an interface with an IPv6 address such as ${ipv6} takes; give an MTU of ${IPV6_MIN_MTU} or more, or leave out the IPv6 addresses`;
+}
+
+export const linkRequestSchema = z.discriminatedUnion('kind', [vethLinkSchema, vxlanLinkSchema, vlanLinkSchema, macvlanLinkSchema]).superRefine((link, context) => {
+  const ends = link.kind === 'veth' ? [link.a, link.b] : [link.endpoint];
+  const problem = ipv6MtuProblem(link.mtu, ends.flatMap((end) => end.addresses));
+  if (problem) context.addIssue({ code: 'custom', path: ['mtu'], message: problem });
+});
 export type LinkRequest = z.infer<typeof linkRequestSchema>;
 export type LinkRequestInput = z.input<typeof linkRequestSchema>;
 export type LinkKind = LinkRequest['kind'];

@@ -9,6 +9,7 @@ import {
   groupSchema,
   interfaceAddressSchema,
   interfaceRefSchema,
+  ipv6MtuProblem,
   linkRequestSchema,
   mtuSchema,
   pidSchema,
@@ -275,5 +276,24 @@ describe('describeNode', () => {
   it('tells nodes of different kinds apart', () => {
     expect(sameNodeRef({ kind: 'docker', container: 'a' }, netnsA)).toBe(false);
     expect(sameNodeRef(netnsA, { kind: 'netns', name: 'a' })).toBe(true);
+  });
+});
+
+describe('MTU and IPv6', () => {
+  const veth = (mtu: number, addresses: string[]) => ({ kind: 'veth', mtu, a: { node: { kind: 'netns', name: 'a' }, ifname: 'e1', addresses }, b: { node: { kind: 'netns', name: 'b' }, ifname: 'e1' } });
+
+  it.each([
+    [1000, ['10.0.0.1/24'], true],
+    [1279, ['10.0.0.1/24', 'fd00::1/64'], false],
+    [1280, ['fd00::1/64'], true],
+  ] as const)('MTU %d with %j is accepted: %s', (mtu, addresses, accepted) => {
+    const result = linkRequestSchema.safeParse(veth(mtu, [...addresses]));
+    expect(result.success).toBe(accepted);
+    if (!accepted) expect(result.error?.issues[0]?.message).toBe(ipv6MtuProblem(mtu, [...addresses]));
+  });
+
+  it('names the address and the fix', () => {
+    expect(ipv6MtuProblem(1000, ['fd00::1/64'])).toBe('MTU 1000 is below 1280, the least an interface with an IPv6 address such as fd00::1/64 takes; give an MTU of 1280 or more, or leave out the IPv6 addresses');
+    expect(ipv6MtuProblem(undefined, ['fd00::1/64'])).toBeUndefined();
   });
 });

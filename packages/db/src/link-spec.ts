@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   endpointSchema,
   interfaceNameSchema,
+  ipv6MtuProblem,
   linkIdSchema,
   MACVLAN_MODES,
   mtuSchema,
@@ -61,6 +62,9 @@ function checkLinkShape(link: LinkShape, context: z.RefinementCtx): void {
       problem([field], `${field} applies to ${kinds.join(' and ')} links only; remove it from this ${link.kind} link`);
     }
   }
+
+  const mtuProblem = ipv6MtuProblem(link.mtu, [...link.a.addresses, ...(link.b?.addresses ?? [])]);
+  if (mtuProblem) problem(['mtu'], mtuProblem);
 
   if (link.kind === 'veth') {
     checkVeth(link, problem);

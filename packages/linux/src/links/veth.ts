@@ -26,7 +26,8 @@ export function planVeth(context: PlanContext, link: VethLink, id: string, optio
       namespace: context.current,
       tool: 'ip',
       args: [
-        'link', 'add',
+        // 'name' before each name, or ip reads a name such as up, down or help as its own keyword.
+        'link', 'add', 'name',
         ...placementArgs(link.a.ifname, namespaceA, link.mtu, options),
         'type', 'veth', 'peer', 'name',
         ...placementArgs(link.b.ifname, namespaceB, link.mtu, options),

@@ -66,6 +66,7 @@ describe('vxlan between two simulated hosts', () => {
     const result = await koko(['-n', `${endA},vx400`, '-x', 'nosuch0,192.0.2.2,400'], { netns: hostA });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('parent interface "nosuch0" not found in the current namespace');
+    expect(result.stderr).toContain('a parent in another namespace needs koko to run there, for example: ip netns exec NAME koko ...');
     expect(await lab.linkNames(endA)).toEqual(before);
   });
 });

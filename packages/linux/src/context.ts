@@ -48,8 +48,8 @@ export class PlanContext {
     claimed.add(name);
   }
 
-  /** Throws a not-found error unless `name` exists in `namespace`. */
-  requireInterface(namespace: Namespace, name: string, role: string): InterfaceInfo {
+  /** Throws a not-found error unless `name` exists in `namespace`; `hint`, when given, ends the message. */
+  requireInterface(namespace: Namespace, name: string, role: string, hint?: string): InterfaceInfo {
     const found = this.findInterface(namespace, name);
     if (!found) {
       const known = this.interfacesIn(namespace)
@@ -58,7 +58,7 @@ export class PlanContext {
         .slice(0, 8);
       throw new KokoError(
         'not-found',
-        `${role} ${quote(name)} not found in ${namespace.label}${known.length ? `; interfaces there: ${known.join(', ')}` : '; it has no interfaces besides lo'}`,
+        `${role} ${quote(name)} not found in ${namespace.label}${known.length ? `; interfaces there: ${known.join(', ')}` : '; it has no interfaces besides lo'}${hint ? `; ${hint}` : ''}`,
       );
     }
     return found;

@@ -20,7 +20,7 @@ export interface ParentLinkShape {
  * endpoint's namespace. The interface is created with `netns`, so it appears only in its target.
  */
 export function planParentLink(context: PlanContext, link: ParentLink, id: string, options: CreateOptions, shape: ParentLinkShape): LinkPlan {
-  const parent = context.requireInterface(context.current, link.parent, 'parent interface');
+  const parent = context.requireInterface(context.current, link.parent, 'parent interface', 'a parent in another namespace needs koko to run there, for example: ip netns exec NAME koko ...');
   const namespace = context.namespaceOf(link.endpoint.node);
   checkEndpoint(context, link.endpoint, namespace);
   const maxMtu = shape.maxMtu(parent.mtu);

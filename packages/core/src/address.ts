@@ -131,12 +131,14 @@ export function parseInterfaceAddress(text: string): InterfaceAddress {
   }
   const host = text.slice(0, slash);
   const prefixText = text.slice(slash + 1);
-  if (!/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) return rejectAddress(text, `has an invalid prefix length ${quote(prefixText)}`);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) {
+    return rejectAddress(text, `has an invalid prefix length ${quote(prefixText)}; write it as a plain number without leading zeros, such as /24 or /64`);
+  }
   const prefix = Number(prefixText);
 
   const scope = parseIPv4(host) || parseIPv6(host) ? addressScope(host) : 'unicast';
   if (scope !== 'unicast') {
-    return rejectAddress(text, `is a ${scope} address; an interface takes a unicast address such as 10.0.0.1/24 or fd00::1/64`);
+    return rejectAddress(text, `is ${scope === 'unspecified' ? 'an' : 'a'} ${scope} address; an interface takes a unicast address such as 10.0.0.1/24 or fd00::1/64`);
   }
   if (parseIPv4(host)) {
     if (prefix > 32) return rejectAddress(text, `has prefix length ${prefix}, over the IPv4 maximum of 32; use 0 to 32`);
@@ -147,7 +149,7 @@ export function parseInterfaceAddress(text: string): InterfaceAddress {
     if (prefix > 128) return rejectAddress(text, `has prefix length ${prefix}, over the IPv6 maximum of 128; use 0 to 128`);
     return { family: 6, address: formatIPv6(groups), prefix };
   }
-  return rejectAddress(text, 'is not an IPv4 or IPv6 address');
+  return rejectAddress(text, 'is not an IPv4 or IPv6 address; write IPv4 as four numbers 0-255 without leading zeros (10.0.0.1/24) and IPv6 without a zone (fd00::1/64)');
 }
 
 function rejectAddress(text: string, reason: string): never {

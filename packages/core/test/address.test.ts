@@ -183,7 +183,7 @@ describe('addresses that are not unicast', () => {
     ['::1/128', 'loopback'],
     ['ff02::5/64', 'multicast'],
   ])('rejects %s as %s', (text, scope) => {
-    expect(() => parseInterfaceAddress(text)).toThrow(`address "${text}" is a ${scope} address; an interface takes a unicast address`);
+    expect(() => parseInterfaceAddress(text)).toThrow(`address "${text}" is ${scope === 'unspecified' ? 'an' : 'a'} ${scope} address; an interface takes a unicast address`);
   });
 
   it('accepts a link-local IPv6 address', () => {

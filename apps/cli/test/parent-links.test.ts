@@ -1,4 +1,4 @@
-import { Lab, koko, mustRun, run } from '@koko/testkit';
+import { Lab, koko, linkNames, mustRun, run } from '@koko/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const lab = new Lab('km');
@@ -34,6 +34,14 @@ describe('macvlan', () => {
     expect(link?.linkinfo?.info_kind).toBe('macvlan');
     expect(link?.linkinfo?.info_data?.mode).toBe(mode === 'default' ? 'vepa' : mode);
     expect(await lab.ping(endpoint, `10.5${index}.0.2`)).toBe(true);
+  });
+
+  it('rejects the loopback interface as parent', async () => {
+    const endpoint = await lab.netns('elo');
+    const result = await koko(['-n', `${endpoint},mvlo`, '-M', 'lo,bridge'], { netns: host });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('macvlan needs an Ethernet parent, and "lo" is the loopback interface; give a veth, bridge or physical interface');
+    expect(await linkNames(endpoint)).toEqual(['lo']);
   });
 
   it('rejects an MTU above the parent MTU', async () => {

@@ -39,6 +39,14 @@ describe('vxlan between two simulated hosts', () => {
     expect(await lab.ping(endA, '10.41.0.2')).toBe(true);
   });
 
+  it('explains a VNI and port already in use', async () => {
+    // vx100 (VNI 100, port 4789) from the first test lives in endA now, but its socket is in hostA.
+    const result = await koko(['-n', `${endA},vx101,10.43.0.1/24`, '-x', 'under0,192.0.2.2,100'], { netns: hostA });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('Another vxlan made from this namespace uses the same VNI and UDP port, even if it now lives in another namespace');
+    expect(result.stderr).toContain('Nothing had been changed.');
+  });
+
   it('sets the UDP port and MTU it is given', async () => {
     const a = await koko(['-n', `${endA},vx300,10.43.0.1/24`, '-x', 'under0,192.0.2.2,300,port=4790,mtu=1400'], { netns: hostA });
     await koko(['-n', `${endB},vx300,10.43.0.2/24`, '-x', 'under0,192.0.2.1,300,port=4790,mtu=1400'], { netns: hostB });

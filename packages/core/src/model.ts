@@ -80,6 +80,11 @@ export const remoteAddressSchema = z.string().transform((value, context) => {
     });
     return z.NEVER;
   }
+  if (/^fe[89ab]/i.test(canonical)) {
+    // The kernel refuses a link-local remote with a local address of wider scope.
+    context.addIssue({ code: 'custom', message: `remote address ${quote(value)} is an IPv6 link-local address, which vxlan cannot reach; give a global or unique-local address of the other host` });
+    return z.NEVER;
+  }
   return canonical;
 });
 

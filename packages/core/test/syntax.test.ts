@@ -365,6 +365,7 @@ describe('parseKokoArgs rejects', () => {
     ['unspecified IPv4 remote', vxlanWith('eth0,0.0.0.0,100'), ['remote address "0.0.0.0" is not a unicast address', 'give the underlay address']],
     ['unspecified IPv6 remote', vxlanWith('eth0::::100'), ['remote address "::" is not a unicast address']],
     ['remote that is no address', vxlanWith('eth0,host2,100'), ['remote address "host2" is not an IPv4 or IPv6 address']],
+    ['link-local remote', vxlanWith('eth0,fe80::1,100'), ['remote address "fe80::1" is an IPv6 link-local address, which vxlan cannot reach']],
     // vlan and macvlan values.
     ['VLAN 0', ['-c', 'v0', '-V', 'eth0,0'], ['VLAN id 0 is out of range; use a whole number from 1 to 4094']],
     ['VLAN 4095', ['-c', 'v0', '-V', 'eth0,4095'], ['VLAN id 4095 is out of range']],

@@ -23,6 +23,21 @@ function failedStepIndex(batch: Batch, error: CommandError): number {
   return Math.min(Math.max(Number(match[1]) - 1, 0), batch.steps.length - 1);
 }
 
+/**
+ * Kernel messages that do not say what to do, with the advice koko adds. A vxlan's socket stays in
+ * the namespace that made it after koko moves the device into its endpoint's namespace, so a
+ * clash can come from a vxlan the user does not see where koko runs.
+ */
+const KERNEL_ADVICE: [RegExp, string][] = [
+  [/VXLAN device with the specified VNI already exists/, 'Another vxlan made from this namespace uses the same VNI and UDP port, even if it now lives in another namespace; pick another VNI or port, or delete that vxlan'],
+];
+
+/** Returns the advice for a tool message, starting with a space, or an empty string. */
+function adviceFor(message: string): string {
+  const advice = KERNEL_ADVICE.find(([pattern]) => pattern.test(message))?.[1];
+  return advice ? ` ${advice}.` : '';
+}
+
 /** Returns the tool's own message without the batch bookkeeping line. */
 function toolMessage(error: CommandError): string {
   const text = error.stderr
@@ -94,7 +109,7 @@ export async function applyPlan(plan: Plan, onProgress?: ProgressListener): Prom
           : `Rollback was incomplete: ${problems.join('; ')}. Check with ip link in those namespaces.`;
       throw new KokoError(
         'failed',
-        `step ${position} of ${plan.steps.length} failed (${failed.description} in ${failed.namespace.label}): ${toolMessage(error)}.${failed.hint ? ` ${failed.hint}.` : ''}${vanishedNamespaces(plan)} ${outcome}`,
+        `step ${position} of ${plan.steps.length} failed (${failed.description} in ${failed.namespace.label}): ${toolMessage(error)}.${adviceFor(toolMessage(error))}${failed.hint ? ` ${failed.hint}.` : ''}${vanishedNamespaces(plan)} ${outcome}`,
       );
     }
     done.push(...batch.steps);

@@ -21,6 +21,10 @@ export interface ParentLinkShape {
  */
 export function planParentLink(context: PlanContext, link: ParentLink, id: string, options: CreateOptions, shape: ParentLinkShape): LinkPlan {
   const parent = context.requireInterface(context.current, link.parent, 'parent interface', 'a parent in another namespace needs koko to run there, for example: ip netns exec NAME koko ...');
+  if (link.kind !== 'vxlan' && parent.name === 'lo') {
+    // vlan and macvlan need an Ethernet device under them. A vxlan only sends its packets through the parent, so lo works there.
+    throw new KokoError('invalid', `${link.kind} needs an Ethernet parent, and ${quote(link.parent)} is the loopback interface; give a veth, bridge or physical interface`);
+  }
   const namespace = context.namespaceOf(link.endpoint.node);
   checkEndpoint(context, link.endpoint, namespace);
   const maxMtu = shape.maxMtu(parent.mtu);

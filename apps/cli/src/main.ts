@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type KokoCommand, type KokoErrorCode, isKokoError, parseKokoArgs } from '@koko/core';
+import { type CreateOptions, type KokoCommand, type KokoErrorCode, type LinkRequest, isKokoError, parseKokoArgs } from '@koko/core';
 import { applyPlan, describeBatches, planCreate, planDelete, renderPlan } from '@koko/linux';
 import { HELP } from './help';
 
@@ -15,12 +15,28 @@ function print(json: boolean, value: unknown, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : text);
 }
 
+/** Ends and fields every link has, which the JSON output lists elsewhere or not at all. */
+const NOT_SETTINGS = new Set(['kind', 'id', 'a', 'b', 'endpoint']);
+
+/** Returns the link-wide settings of a request for the JSON output: parent, remote, VNI, port, VLAN id, mode, MTU and group, where given. */
+function settingsOf(link: LinkRequest, options: CreateOptions): Record<string, unknown> {
+  const settings = Object.fromEntries(Object.entries(link).filter(([key, value]) => !NOT_SETTINGS.has(key) && value !== undefined));
+  return options.group === undefined ? settings : { ...settings, group: options.group };
+}
+
+/** Returns the counts and, for a dry run, the commands of a plan, under the same keys for a run and a dry run. */
+function planOutput(plan: Parameters<typeof describeBatches>[0]) {
+  const commands = describeBatches(plan);
+  return { steps: plan.steps.length, batches: commands.length, commands };
+}
+
 async function runCreate(command: Extract<KokoCommand, { action: 'create' }>): Promise<void> {
   const { flags } = command;
   const plan = await planCreate([command.link], command.options);
-  const links = plan.links.map(({ id, kind, summary, interfaces }) => ({ id, kind, summary, interfaces }));
+  const settings = settingsOf(command.link, command.options);
+  const links = plan.links.map(({ id, kind, summary, interfaces }) => ({ id, kind, summary, settings, interfaces }));
   if (flags.dryRun) {
-    print(flags.json, { ok: true, action: 'create', dryRun: true, links, batches: describeBatches(plan) }, renderPlan(plan));
+    print(flags.json, { ok: true, action: 'create', dryRun: true, links, ...planOutput(plan) }, renderPlan(plan));
     return;
   }
   const result = await applyPlan(plan);
@@ -31,7 +47,7 @@ async function runDelete(command: Extract<KokoCommand, { action: 'delete' }>): P
   const { flags } = command;
   const plan = await planDelete(command.targets);
   if (flags.dryRun) {
-    print(flags.json, { ok: true, action: 'delete', dryRun: true, deleted: plan.interfaces, batches: describeBatches(plan) }, renderPlan(plan));
+    print(flags.json, { ok: true, action: 'delete', dryRun: true, deleted: plan.interfaces, ...planOutput(plan) }, renderPlan(plan));
     return;
   }
   const result = await applyPlan(plan);
@@ -60,7 +76,7 @@ export async function main(args: string[]): Promise<number> {
     }
   } catch (error) {
     if (!isKokoError(error)) throw error;
-    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: error.code, message: error.message, field: error.field } })}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, dryRun: args.includes('--dry-run'), error: { code: error.code, message: error.message, field: error.field } })}\n`);
     else process.stderr.write(`koko: ${error.message}\n`);
     return EXIT_CODE[error.code];
   }

@@ -38,8 +38,8 @@ describe('koko command', () => {
   it('prints a JSON dry run with the batches', async () => {
     const { exitCode, output } = await kokoJson(['--dry-run', '-n', `${a},eth1`, '-n', `${b},eth1`]);
     expect(exitCode).toBe(0);
-    expect(output).toMatchObject({ ok: true, action: 'create', dryRun: true });
-    expect(output.batches).toEqual(
+    expect(output).toMatchObject({ ok: true, action: 'create', dryRun: true, steps: 5, batches: 3 });
+    expect(output.commands).toEqual(
       expect.arrayContaining([expect.objectContaining({ argv: ['nsenter', `--net=/run/netns/${a}`, 'ip', '-batch', '-'] })]),
     );
   });
@@ -50,14 +50,16 @@ describe('koko command', () => {
     expect(output).toMatchObject({
       ok: true,
       action: 'create',
-      links: [{ id: 'json1', kind: 'veth', interfaces: [{ ifname: 'eth2' }, { ifname: 'eth2' }] }],
+      links: [{ id: 'json1', kind: 'veth', settings: {}, interfaces: [{ ifname: 'eth2' }, { ifname: 'eth2' }] }],
     });
+    expect(output.steps).toBeGreaterThan(0);
+    expect(output.batches).toBeGreaterThan(0);
   });
 
   it('prints JSON errors and exits 2 on invalid input', async () => {
     const { exitCode, output } = await kokoJson(['-n', `${a},eth3`, '-x', 'eth0,192.0.2.2,0']);
     expect(exitCode).toBe(2);
-    expect(output).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringContaining('VNI 0 is out of range') } });
+    expect(output).toMatchObject({ ok: false, dryRun: false, error: { code: 'invalid', message: expect.stringContaining('VNI 0 is out of range') } });
   });
 
   it('exits 1 when the change conflicts', async () => {

@@ -1,4 +1,4 @@
-import { Lab, koko, mustRun } from '@koko/testkit';
+import { Lab, koko, kokoJson, mustRun } from '@koko/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const lab = new Lab('kx');
@@ -37,6 +37,12 @@ describe('vxlan between two simulated hosts', () => {
     await koko(['-n', `${endB},vx200,10.42.0.2/24`, '-x', 'under0:192.0.2.1:200'], { netns: hostB });
     expect(await lab.ping(endA, '10.42.0.2')).toBe(true);
     expect(await lab.ping(endA, '10.41.0.2')).toBe(true);
+  });
+
+  it('lists the vxlan settings in JSON', async () => {
+    const { exitCode, output } = await kokoJson(['--dry-run', '-n', `${endA},vx900`, '-x', 'under0,192.0.2.2,900,port=4790', '--group', '9'], { netns: hostA });
+    expect(exitCode).toBe(0);
+    expect((output.links as { settings: unknown }[])[0]!.settings).toEqual({ parent: 'under0', remote: '192.0.2.2', vni: 900, port: 4790, group: 9 });
   });
 
   it('explains a VNI and port already in use', async () => {

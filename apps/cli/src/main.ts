@@ -24,7 +24,7 @@ function settingsOf(link: LinkRequest, options: CreateOptions): Record<string, u
   return options.group === undefined ? settings : { ...settings, group: options.group };
 }
 
-/** Returns the counts and, for a dry run, the commands of a plan, under the same keys for a run and a dry run. */
+/** Returns the counts and the commands of a plan for a dry run's JSON output; a run reports the same counts from applyPlan. */
 function planOutput(plan: Parameters<typeof describeBatches>[0]) {
   const commands = describeBatches(plan);
   return { steps: plan.steps.length, batches: commands.length, commands };

@@ -86,6 +86,19 @@ describe('veth between named namespaces', () => {
     expect([await lab.linkNames(a), await lab.linkNames(b)]).toEqual(before);
   });
 
+  it('does not offer to delete an interface koko did not make', async () => {
+    await run(['ip', '-n', a, 'link', 'add', 'hand7', 'type', 'veth', 'peer', 'name', 'hand8']);
+    const result = await koko(['-n', `${a},hand7`, '-n', `${b},hand7`]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`koko: interface "hand7" already exists in netns "${a}" and koko did not make it; pick another name`);
+    expect(result.stderr).not.toContain('koko -N');
+
+    const deleted = await koko(['-N', `${a},hand7`]);
+    expect(deleted.exitCode).toBe(0);
+    expect(deleted.stderr).toBe(`koko: note: hand7 in netns "${a}" was not made by koko`);
+    expect(await lab.linkNames(a)).not.toContain('hand8');
+  });
+
   it('rejects a missing netns with the fix', async () => {
     const result = await koko(['-n', `${a},eth8`, '-n', `${lab.prefix}-missing,eth8`]);
     expect(result.exitCode).toBe(1);

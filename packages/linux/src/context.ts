@@ -37,8 +37,13 @@ export class PlanContext {
 
   /** Reserves `name` in `namespace` for a new interface; throws a conflict if it exists or is taken. */
   claimName(namespace: Namespace, name: string, deleteHint: string): void {
-    if (this.findInterface(namespace, name)) {
+    const existing = this.findInterface(namespace, name);
+    if (existing?.linkId !== undefined) {
       throw new KokoError('conflict', `interface ${quote(name)} already exists in ${namespace.label}; pick another name or delete it with: ${deleteHint}`);
+    }
+    if (existing) {
+      // Not koko's: it may be the container's own eth0, so koko does not suggest deleting it.
+      throw new KokoError('conflict', `interface ${quote(name)} already exists in ${namespace.label} and koko did not make it; pick another name`);
     }
     let claimed = this.claimedNames.get(namespace.key);
     if (!claimed) this.claimedNames.set(namespace.key, (claimed = new Set()));

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
-APT_PACKAGES=(iproute2 docker.io busybox-static iputils-ping util-linux procps tcpdump file sqlite3 g++ make python3 chromium)
+APT_PACKAGES=(iproute2 docker.io busybox-static iputils-ping util-linux procps curl tcpdump file sqlite3 g++ make python3 chromium)
 
 log() { printf 'setup: %s\n' "$*"; }
 

@@ -9,7 +9,7 @@ import { cpus, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LinkRequestInput } from '@koko/core';
 import { execa } from 'execa';
-import { Lab, type RunningAgent, TSX_CLI, sh, startAgent } from '../test/helpers';
+import { Lab, type RunningAgent, TSX_CLI, followChanges, sh, startAgent } from '../test/helpers';
 import { median, timed } from '@koko/testkit';
 
 const SINGLE_RUNS = 50;
@@ -111,14 +111,12 @@ async function timeInventory(agent: RunningAgent) {
  */
 async function timeInventoryBothWays(agent: RunningAgent) {
   const alone = await timeInventory(agent);
-  let ready: () => void = () => undefined;
-  const started = new Promise<void>((resolve) => (ready = resolve));
-  const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => event.type === 'ready' && ready() });
+  // Watching 200 namespaces starts 400 processes before the agent sends ready.
+  const { stop } = await followChanges(agent, 120_000);
   try {
-    await started;
     return { alone, following: await timeInventory(agent) };
   } finally {
-    subscription.unsubscribe();
+    stop();
   }
 }
 

@@ -5,9 +5,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type AgentClient, closeAgentClient, createAgentClient } from '@koko/agent-api';
-import { mustRun, run, waitForListening } from '@koko/testkit';
-export { run } from '@koko/testkit';
+import { type AgentClient, type AgentEvent, closeAgentClient, createAgentClient } from '@koko/agent-api';
+import { mustRun, run, waitFor, waitForListening } from '@koko/testkit';
+export { processAlive, run, waitFor } from '@koko/testkit';
 
 const require = createRequire(import.meta.url);
 export const TSX_CLI = require.resolve('tsx/cli');
@@ -138,13 +138,33 @@ export function rawRequest(address: string, method: string, path: string, header
   });
 }
 
-/** Waits until `check` returns a value other than undefined, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+/** A client following an agent's change stream: the events and stream errors so far, and `stop` to unsubscribe. */
+export interface ChangeFollower {
+  events: AgentEvent[];
+  errors: unknown[];
+  stop(): void;
+}
+
+/** Subscribes to the change stream of `agent` and resolves once the agent sends `ready`, which it does when it watches everything. */
+export async function followChanges(agent: RunningAgent, timeoutMs = 10_000): Promise<ChangeFollower> {
+  const events: AgentEvent[] = [];
+  const errors: unknown[] = [];
+  const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => events.push(event), onError: (error) => errors.push(error) });
+  try {
+    await waitFor('the ready event', () => events.find((event) => event.type === 'ready'), timeoutMs);
+  } catch (error) {
+    subscription.unsubscribe();
+    throw error;
   }
+  return { events, errors, stop: () => subscription.unsubscribe() };
+}
+
+/** Lists the child processes of `pid` with their command lines, from ps. */
+export async function childProcesses(pid: number): Promise<{ pid: number; args: string }[]> {
+  // ps exits 1 when the process has no children, so its exit code is not checked.
+  const lines = (await run(['ps', '--ppid', String(pid), '-o', 'pid=,args='])).stdout.split('\n');
+  return lines
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .map((line) => ({ pid: Number(line.split(' ')[0]), args: line.slice(line.indexOf(' ') + 1) }));
 }

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
-import type { AgentEvent, Inventory, NamespaceInfo } from '@koko/agent-api';
+import type { Inventory, NamespaceInfo } from '@koko/agent-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type IpLink, Lab, type RunningAgent, ipLinks, run, sh, startAgent, waitFor } from './helpers';
+import { type IpLink, Lab, type RunningAgent, childProcesses, followChanges, ipLinks, sh, startAgent, waitFor } from './helpers';
 
 const lab = new Lab('kag');
 let agent: RunningAgent;
@@ -18,13 +18,8 @@ function namespaceIn(found: Inventory, name: string): NamespaceInfo {
 
 /** Lists the agent's `ip -batch` readers (its child processes that read commands from their input) with the inode of their network namespace. */
 async function readersOf(agentPid: number): Promise<{ pid: number; namespaceInode: number }[]> {
-  // ps exits 1 when the agent has no children, so its exit code is not checked.
-  const lines = (await run(['ps', '--ppid', String(agentPid), '-o', 'pid=,args='])).stdout.split('\n');
-  const readers = lines.map((line) => line.trim()).filter((line) => line.endsWith('ip -json -details -stats -batch -'));
-  return readers.map((line) => {
-    const pid = Number(line.split(' ')[0]);
-    return { pid, namespaceInode: statSync(`/proc/${pid}/ns/net`).ino };
-  });
+  const readers = (await childProcesses(agentPid)).filter((child) => child.args.endsWith('ip -json -details -stats -batch -'));
+  return readers.map(({ pid }) => ({ pid, namespaceInode: statSync(`/proc/${pid}/ns/net`).ino }));
 }
 
 function namespaceNamed(name: string): NamespaceInfo {
@@ -212,11 +207,8 @@ describe('veth peers seen from one end only', () => {
 
 describe('change stream', () => {
   it('sends container and interface events', async () => {
-    const events: AgentEvent[] = [];
-    const errors: unknown[] = [];
-    const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => events.push(event), onError: (error) => errors.push(error) });
+    const { events, errors, stop } = await followChanges(agent);
     try {
-      await waitFor('the ready event', () => events.find((event) => event.type === 'ready'));
 
       await sh('docker', 'stop', '-t', '0', container);
       await waitFor('the die event', () => events.find((event) => event.type === 'container' && event.action === 'die' && event.name === container));
@@ -240,15 +232,13 @@ describe('change stream', () => {
       await waitFor('the removed event', () => events.find((event) => event.type === 'interface' && event.action === 'removed' && event.ifname === 'khand1'));
       expect(errors).toEqual([]);
     } finally {
-      subscription.unsubscribe();
+      stop();
     }
   });
 
   it('reads the inventory through its readers', async () => {
-    const events: AgentEvent[] = [];
-    const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => events.push(event) });
+    const { stop } = await followChanges(agent);
     try {
-      await waitFor('the ready event', () => events.find((event) => event.type === 'ready'));
       const readers = await readersOf(agent.child.pid!);
       expect(readers.length).toBeGreaterThanOrEqual(3);
       expect(readers.map((reader) => reader.namespaceInode)).toContain(statSync(`/run/netns/${a}`).ino);
@@ -267,16 +257,14 @@ describe('change stream', () => {
       const after = namespaceIn(await agent.client.inventory.query(), a).interfaces.find((info) => info.name === 'ki0')!.counters.txPackets;
       expect(after).toBeGreaterThan(before);
     } finally {
-      subscription.unsubscribe();
+      stop();
     }
     await waitFor('the readers to stop', async () => ((await readersOf(agent.child.pid!)).length === 0 ? true : undefined));
   });
 
   it('releases a deleted netns at once', async () => {
-    const events: AgentEvent[] = [];
-    const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => events.push(event) });
+    const { events, stop } = await followChanges(agent);
     try {
-      await waitFor('the ready event', () => events.find((event) => event.type === 'ready'));
       const deleted = await lab.netns('gone');
       await waitFor('the namespace event', () => events.find((event) => event.type === 'namespace' && event.action === 'added' && event.namespace === `netns "${deleted}"`));
       await sh('ip', '-n', deleted, 'link', 'add', 'kgone0', 'type', 'veth', 'peer', 'name', 'kgone1', 'netns', b);
@@ -286,15 +274,13 @@ describe('change stream', () => {
       await sh('ip', 'netns', 'del', deleted);
       await waitFor('the veth end in b to go', async () => ((await ipLinks(b)).some((link) => link.ifname === 'kgone1') ? undefined : true), 5000);
     } finally {
-      subscription.unsubscribe();
+      stop();
     }
   });
 
   it('sees a netns that appears and goes', async () => {
-    const events: AgentEvent[] = [];
-    const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => events.push(event) });
+    const { events, stop } = await followChanges(agent);
     try {
-      await waitFor('the ready event', () => events.find((event) => event.type === 'ready'));
       const late = await lab.netns('late');
 
       await waitFor('the namespace event', () => events.find((event) => event.type === 'namespace' && event.action === 'added' && event.namespace === `netns "${late}"`));
@@ -303,7 +289,7 @@ describe('change stream', () => {
       await sh('ip', 'netns', 'del', late);
       await waitFor('the removal', () => events.find((event) => event.type === 'namespace' && event.action === 'removed' && event.namespace === `netns "${late}"`));
     } finally {
-      subscription.unsubscribe();
+      stop();
     }
   });
 });

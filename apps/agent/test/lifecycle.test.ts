@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import type { LinkRequestInput } from '@koko/core';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Lab, type RunningAgent, linkNames, run, sh, startAgent, waitFor } from './helpers';
+import { Lab, type RunningAgent, childProcesses, followChanges, linkNames, processAlive, sh, startAgent, waitFor } from './helpers';
 
 const lab = new Lab('kag');
 const agents: RunningAgent[] = [];
@@ -76,20 +75,14 @@ it('a killed agent leaves no helper process behind', async () => {
   agents.push(agent);
   const doomed = await lab.netns('doomed');
   await sh('ip', '-n', doomed, 'link', 'add', 'kdoom0', 'type', 'veth', 'peer', 'name', 'kdoom1', 'netns', b);
-  let ready = false;
-  const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => (ready ||= event.type === 'ready') });
-  await waitFor('the ready event', () => (ready ? true : undefined));
+  const { stop } = await followChanges(agent);
 
-  // ps exits 1 when the agent has no children, so its exit code is not checked.
-  const children = (await run(['ps', '--ppid', String(agent.child.pid), '-o', 'pid=']))
-    .stdout.split('\n')
-    .map((line) => Number(line.trim()))
-    .filter((pid) => pid > 0);
+  const children = (await childProcesses(agent.child.pid!)).map((child) => child.pid);
   expect(children.length).toBeGreaterThanOrEqual(4); // a monitor and a reader in at least a, b and doomed
-  subscription.unsubscribe();
+  stop();
   agent.child.kill('SIGKILL');
 
-  await waitFor('the helpers to end', () => (children.every((pid) => !existsSync(`/proc/${pid}`)) ? true : undefined), 5000);
+  await waitFor('the helpers to end', () => (children.every((pid) => !processAlive(pid)) ? true : undefined), 5000);
   await sh('ip', 'netns', 'del', doomed);
   await waitFor('the veth end in b to go', async () => ((await linkNames(b)).includes('kdoom1') ? undefined : true), 5000);
 });

@@ -3,9 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AgentEvent } from '@koko/agent-api';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, agentCommand, parseLogLines, runAgentToExit, startAgent, waitFor } from './helpers';
+import { REPO_ROOT, agentCommand, followChanges, parseLogLines, processAlive, runAgentToExit, startAgent, waitFor } from './helpers';
 
 const dirs: string[] = [];
 /** PIDs of agents a test started outside startAgent; afterEach kills any still running. */
@@ -17,28 +16,19 @@ function tempDir(): string {
   return dir;
 }
 
-/** True while `pid` runs; a zombie waiting for its parent to reap it counts as gone. */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 async function waitUntilGone(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isRunning(pid)) return true;
+    if (!processAlive(pid)) return true;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  return !isRunning(pid);
+  return !processAlive(pid);
 }
 
 function killIfRunning(pid: number): void {
   try {
-    if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    if (processAlive(pid)) process.kill(pid, 'SIGKILL');
   } catch {
     // Already gone.
   }
@@ -173,10 +163,8 @@ describe('logs and stop', () => {
 
   it('stops at once with a change stream open', async () => {
     const agent = await startAgent();
-    const events: AgentEvent[] = [];
-    const subscription = agent.client.changes.subscribe(undefined, { onData: (event) => events.push(event) });
+    const { stop } = await followChanges(agent, 30_000);
     try {
-      await waitFor('the ready event', () => events.find((event) => event.type === 'ready'), 30_000);
       await agent.client.hostInfo.query();
 
       const started = performance.now();
@@ -188,7 +176,7 @@ describe('logs and stop', () => {
       // The stop used to wait 2 s for the change stream's kept-alive connection.
       expect(elapsedMs).toBeLessThan(1000);
     } finally {
-      subscription.unsubscribe();
+      stop();
       await agent.stop('SIGKILL');
     }
   });

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mustRun, run, type RunResult } from './lab';
+import { processAlive } from './process';
 
 // A lab of simulated hosts on one machine. Each host is a network namespace `<prefix>-hN` with
 // one agent in it. All hosts hang off one underlay: a Linux bridge br0 in the namespace
@@ -102,16 +103,6 @@ export interface DownResult {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Returns whether process `pid` exists and is not a zombie. */
-function processAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 function commandLineOf(pid: number): string[] {

@@ -4,3 +4,4 @@ export * from './agent-process';
 export * from './simulated-hosts';
 export * from './host-lab';
 export * from './bench';
+export * from './process';

@@ -2,11 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgentProcess, type AgentProcess } from '@koko/testkit';
+import { TRPCError } from '@trpc/server';
 import { pino } from 'pino';
+import { expect } from 'vitest';
 import { Controller } from '../../src/server/controller';
 import { controllerRouter } from '../../src/server/router';
 import type { Topology } from '../../src/server/topology';
 import type { NodeView } from '../../src/server/views';
+
+export { waitFor } from '@koko/testkit';
 
 /** Creates a temporary directory for one test file's database; `remove` deletes it. */
 export function tempDir(tag: string): { path: string; remove(): void } {
@@ -47,15 +51,23 @@ export function nodeIn(topology: Topology, hostId: string, kind: NodeView['kind'
   return node;
 }
 
-/** Waits until `check` resolves to something other than undefined, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 export { startAgentProcess, type AgentProcess };
+
+/** Expects `promise` to reject with a TRPCError of `code` whose message matches `message`, and returns the error. */
+export async function expectTRPCError(promise: Promise<unknown>, code: TRPCError['code'], message: RegExp): Promise<TRPCError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(TRPCError);
+  const trpcError = error as TRPCError;
+  expect(trpcError.code).toBe(code);
+  expect(trpcError.message).toMatch(message);
+  return trpcError;
+}
+
+/** Returns the input field a controller error names, from the KokoError behind it. */
+export function fieldOf(error: TRPCError): string | undefined {
+  return (error.cause as { field?: string } | undefined)?.field;
+}

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { HostLab, mustRun, run, type LabState, type RunResult } from '@koko/testkit';
+import { HostLab, mustRun, processAlive, run, type LabState, type RunResult } from '@koko/testkit';
 import { createHTTPServer } from '@trpc/server/adapters/standalone';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Controller } from '../../src/server/controller';
@@ -38,15 +38,6 @@ async function labMounts(): Promise<string[]> {
   return (await mustRun(['findmnt', '-rn', '-o', 'TARGET'])).split('\n').filter((target) => target.includes(prefix));
 }
 
-/** Returns whether process `pid` runs; a zombie that init has not reaped yet counts as gone. */
-function processAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Names our lab could have put in the machine's own namespace, had it leaked a veth or the bridge there. */
 const LAB_INTERFACE = /^(under0|br0|h[0-9]+)$/;

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { HostLab, mustRun, type RunResult } from '@koko/testkit';
-import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Controller } from '../../src/server/controller';
 import type { LinkView } from '../../src/server/views';
-import { callerFor, nodeIn, tempDir, waitFor, type Caller } from './helpers';
+import { callerFor, expectTRPCError, fieldOf, nodeIn, tempDir, waitFor, type Caller } from './helpers';
 
 // Three simulated hosts from the lab harness: each a netns with an agent, joined by an underlay
 // bridge, with its own nodes n1 and n2 that only its agent lists. The controller follows the
@@ -41,17 +40,6 @@ interface IpDetails {
 async function interfaceIn(host: number, node: string, ifname: string): Promise<IpDetails | undefined> {
   const result = await lab.inNode(host, node, ['ip', '-json', '-details', 'link', 'show']);
   return (JSON.parse(result.stdout) as IpDetails[]).find((entry) => entry.ifname === ifname);
-}
-
-async function expectTRPCError(promise: Promise<unknown>, code: TRPCError['code'], message: RegExp): Promise<TRPCError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  expect((error as TRPCError).code).toBe(code);
-  expect((error as TRPCError).message).toMatch(message);
-  return error as TRPCError;
 }
 
 async function hostStatus(index: number): Promise<string | undefined> {
@@ -216,7 +204,7 @@ describe('multi-host lab', () => {
       const ids = await nodeIds();
       const before = (await alice.links.list({})).length;
       const error = await expectTRPCError(alice.links.connect({ a: { nodeId: ids[1]!.n2 }, b: { nodeId: ids[2]!.n2 }, mtu: 1451 }), 'BAD_REQUEST', /MTU 1451 is larger than 1450.*use 1450 or less/);
-      expect((error.cause as { field?: string } | undefined)?.field).toBe('mtu');
+      expect(fieldOf(error)).toBe('mtu');
       expect((await alice.links.list({})).length).toBe(before);
 
       const chosen = await alice.links.connect({ a: { nodeId: ids[1]!.n2, ifname: 'mtu', addresses: ['10.62.0.1/30'] }, b: { nodeId: ids[2]!.n2, ifname: 'mtu', addresses: ['10.62.0.2/30'] }, mtu: 1400 });

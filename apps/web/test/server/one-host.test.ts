@@ -3,7 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Controller } from '../../src/server/controller';
 import type { ControllerEvent } from '../../src/server/events';
-import { addHost, callerFor, nodeIn, openController, startAgentProcess, tempDir, waitFor, type AgentProcess, type Caller } from './helpers';
+import { addHost, callerFor, expectTRPCError, fieldOf, nodeIn, openController, startAgentProcess, tempDir, waitFor, type AgentProcess, type Caller } from './helpers';
 
 // One simulated host: an agent inside netns h1, with two containers and a netns as nodes. The
 // controller follows the agent's change stream, as it does in production.
@@ -26,18 +26,6 @@ async function interfacesOf(container: string): Promise<{ ifname: string; ifalia
 
 async function topologyNode(kind: 'docker' | 'netns', name: string) {
   return nodeIn(await alice.topology.get({}), hostId, kind, name);
-}
-
-async function expectTRPCError(promise: Promise<unknown>, code: TRPCError['code'], message: RegExp): Promise<TRPCError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  const trpcError = error as TRPCError;
-  expect(trpcError.code).toBe(code);
-  expect(trpcError.message).toMatch(message);
-  return trpcError;
 }
 
 beforeAll(async () => {
@@ -92,12 +80,11 @@ describe('hosts', () => {
   it('names the field of an unknown id', async () => {
     const topology = await alice.topology.get({});
     const known = nodeIn(topology, hostId, 'netns', n1).id;
-    const field = (error: TRPCError) => (error.cause as { field?: string } | undefined)?.field;
 
-    expect(field(await expectTRPCError(alice.links.suggest({ a: { nodeId: known }, b: { nodeId: 'kctnonode0' } }), 'NOT_FOUND', /kctnonode0/))).toBe('b.nodeId');
-    expect(field(await expectTRPCError(alice.links.suggest({ labId: 'kctnolab0', a: { nodeId: known }, b: { nodeId: known } }), 'NOT_FOUND', /kctnolab0/))).toBe('labId');
+    expect(fieldOf(await expectTRPCError(alice.links.suggest({ a: { nodeId: known }, b: { nodeId: 'kctnonode0' } }), 'NOT_FOUND', /kctnonode0/))).toBe('b.nodeId');
+    expect(fieldOf(await expectTRPCError(alice.links.suggest({ labId: 'kctnolab0', a: { nodeId: known }, b: { nodeId: known } }), 'NOT_FOUND', /kctnolab0/))).toBe('labId');
     const batch = alice.links.connectMany({ links: [{ a: { nodeId: known }, b: { nodeId: known } }, { a: { nodeId: 'kctnonode1' }, b: { nodeId: known } }] });
-    expect(field(await expectTRPCError(batch, 'NOT_FOUND', /kctnonode1/))).toBe('links.1.a.nodeId');
+    expect(fieldOf(await expectTRPCError(batch, 'NOT_FOUND', /kctnonode1/))).toBe('links.1.a.nodeId');
   });
 
   it('rejects invalid host input', async () => {
@@ -150,17 +137,22 @@ describe('names koko did not make', () => {
       'CONFLICT',
       /interface "hand0" already exists in netns "kct[0-9a-f]+-n1" on host "h1" and koko did not make it; pick another name/,
     );
-    expect((error.cause as { field?: string } | undefined)?.field).toBe('a.ifname');
+    expect(fieldOf(error)).toBe('a.ifname');
     expect((await alice.links.list({})).length).toBe(before);
   });
 });
 
 describe('address suggestions', () => {
-  it('skip the subnets of a node', async () => {
-    const n2 = await lab.netns('n2');
-    await mustRun(['ip', '-n', n2, 'address', 'add', '192.0.2.1/29', 'dev', 'lo']);
+  /** Makes netns `name` with `address` on its lo (when given), reads the host again, and returns its node and n1's. */
+  async function pairWithAddress(name: string, address?: string) {
+    const netns = await lab.netns(name);
+    if (address !== undefined) await mustRun(['ip', '-n', netns, 'address', 'add', address, 'dev', 'lo']);
     await alice.hosts.refresh({ id: hostId });
-    const [a, b] = await Promise.all([topologyNode('netns', n2), topologyNode('netns', n1)]);
+    return Promise.all([topologyNode('netns', netns), topologyNode('netns', n1)]);
+  }
+
+  it('skip the subnets of a node', async () => {
+    const [a, b] = await pairWithAddress('n2', '192.0.2.1/29');
 
     const suggestion = await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id } });
     expect(suggestion.a.addresses).toEqual(['192.0.2.9/30']);
@@ -168,13 +160,11 @@ describe('address suggestions', () => {
   });
 
   it('follow an address added later', async () => {
-    const n4 = await lab.netns('n4');
-    await alice.hosts.refresh({ id: hostId });
-    const [a, b] = await Promise.all([topologyNode('netns', n4), topologyNode('netns', n1)]);
+    const [a, b] = await pairWithAddress('n4');
     expect((await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id } })).a.addresses).toEqual(['192.0.2.1/30']);
 
     // No refresh and no poll (the interval is 10 minutes here): the agent's change stream reports the address.
-    await mustRun(['ip', '-n', n4, 'address', 'add', '192.0.2.1/28', 'dev', 'lo']);
+    await mustRun(['ip', '-n', a.name, 'address', 'add', '192.0.2.1/28', 'dev', 'lo']);
     await waitFor(
       'the suggestion to leave 192.0.2.0/28',
       async () => ((await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id } })).a.addresses[0] === '192.0.2.17/30' ? true : undefined),
@@ -183,10 +173,7 @@ describe('address suggestions', () => {
   });
 
   it('come from the pool a lab was created with', async () => {
-    const n5 = await lab.netns('n5');
-    await mustRun(['ip', '-n', n5, 'address', 'add', '192.0.2.1/24', 'dev', 'lo']);
-    await alice.hosts.refresh({ id: hostId });
-    const [a, b] = await Promise.all([topologyNode('netns', n5), topologyNode('netns', n1)]);
+    const [a, b] = await pairWithAddress('n5', '192.0.2.1/24');
 
     const other = await alice.labs.create({ name: 'kct other pool', pool: { ipv4: '198.51.100.0/24', ipv4Prefix: 31 } });
     expect(other.pool).toMatchObject({ ipv4: '198.51.100.0/24', ipv4Prefix: 31, ipv6: '2001:db8::/32', ipv6Prefix: 64 });
@@ -198,10 +185,7 @@ describe('address suggestions', () => {
   });
 
   it('add an IPv6 pair on request', async () => {
-    const n6 = await lab.netns('n6');
-    await mustRun(['ip', '-n', n6, 'address', 'add', '2001:db8::1/48', 'dev', 'lo']);
-    await alice.hosts.refresh({ id: hostId });
-    const [a, b] = await Promise.all([topologyNode('netns', n6), topologyNode('netns', n1)]);
+    const [a, b] = await pairWithAddress('n6', '2001:db8::1/48');
 
     const suggestion = await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id }, ipv6: true });
     expect(suggestion.a.addresses).toHaveLength(2);
@@ -216,10 +200,7 @@ describe('address suggestions', () => {
   });
 
   it('report a pool a node covers', async () => {
-    const n3 = await lab.netns('n3');
-    await mustRun(['ip', '-n', n3, 'address', 'add', '192.0.2.1/23', 'dev', 'lo']);
-    await alice.hosts.refresh({ id: hostId });
-    const [a, b] = await Promise.all([topologyNode('netns', n3), topologyNode('netns', n1)]);
+    const [a, b] = await pairWithAddress('n3', '192.0.2.1/23');
 
     const suggestion = await alice.links.suggest({ a: { nodeId: a.id }, b: { nodeId: b.id } });
     expect(suggestion.a.ifname).toBe('eth1');

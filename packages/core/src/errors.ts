@@ -33,6 +33,16 @@ export function withField(error: unknown, field: string): unknown {
   return new KokoError(error.code, error.message, error.field ? `${field}.${error.field}` : field);
 }
 
+/**
+ * Returns `error` as the error of item `index` of a batch of `count`: its message starts with
+ * `link 3 of 200: ` (counting from 1, as people do) and its field with `links.2`. Other errors pass unchanged.
+ */
+export function withBatchPosition(error: unknown, index: number, count: number): unknown {
+  if (!isKokoError(error)) return error;
+  const positioned = withField(error, `links.${index}`) as KokoError;
+  return new KokoError(positioned.code, `link ${index + 1} of ${count}: ${positioned.message}`, positioned.field);
+}
+
 /** Returns whether `error` is a KokoError, from this copy of the module or any other. Use it instead of `instanceof`. */
 export function isKokoError(error: unknown): error is KokoError {
   return error instanceof KokoError || (typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[KOKO_ERROR_BRAND] === true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isKokoError, KokoError } from '../src/errors';
+import { isKokoError, KokoError, withBatchPosition } from '../src/errors';
 
 describe('isKokoError', () => {
   it('accepts a KokoError', () => {
@@ -21,5 +21,19 @@ describe('isKokoError', () => {
     expect(isKokoError(named)).toBe(false);
     expect(isKokoError(null)).toBe(false);
     expect(isKokoError('KokoError')).toBe(false);
+  });
+});
+
+describe('withBatchPosition', () => {
+  it('prefixes message and field', () => {
+    const error = withBatchPosition(new KokoError('conflict', 'interface "eth1" is taken', 'a.ifname'), 2, 200) as KokoError;
+    expect(error.message).toBe('link 3 of 200: interface "eth1" is taken');
+    expect(error.field).toBe('links.2.a.ifname');
+    expect(error.code).toBe('conflict');
+  });
+
+  it('passes other errors unchanged', () => {
+    const plain = new Error('disk full');
+    expect(withBatchPosition(plain, 0, 1)).toBe(plain);
   });
 });

@@ -42,20 +42,8 @@ function checkRange(range: NumberRange, limits: NumberRange, what: string): void
  * interface, which the kernel rejects.
  */
 export async function allocateVniIn(transaction: DbTransaction, range: NumberRange = DEFAULT_VNI_RANGE): Promise<number> {
-  checkRange(range, DEFAULT_VNI_RANGE, 'VNI');
-  const rows = await transaction.link.findMany({
-    where: { vni: { gte: range.min, lte: range.max } },
-    select: { vni: true },
-    orderBy: { vni: 'asc' },
-  });
-  const vni = lowestFree(
-    rows.map((row) => row.vni!),
-    range,
-  );
-  if (vni === undefined) {
-    throw new KokoError('conflict', `every VNI from ${range.min} to ${range.max} is held by a link; delete vxlan links you no longer need or allow a wider range`);
-  }
-  return vni;
+  const [vni] = await allocateVnisIn(transaction, 1, new Set(), range);
+  return vni!;
 }
 
 /**
@@ -71,6 +59,9 @@ export async function allocateVnisIn(transaction: DbTransaction, count: number, 
   const vnis: number[] = [];
   for (let candidate = range.min; candidate <= range.max && vnis.length < count; candidate++) {
     if (!inUse.has(candidate)) vnis.push(candidate);
+  }
+  if (vnis.length === 0) {
+    throw new KokoError('conflict', `every VNI from ${range.min} to ${range.max} is held by a link; delete vxlan links you no longer need or allow a wider range`);
   }
   if (vnis.length < count) {
     throw new KokoError('conflict', `only ${vnis.length} VNIs from ${range.min} to ${range.max} are free, and ${count} links need one; delete vxlan links you no longer need or allow a wider range`);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { describeNode, isKokoError, KokoError, newLinkId, quote, VXLAN_DEFAULT_PORT } from '@koko/core';
+import { describeNode, KokoError, newLinkId, quote, VXLAN_DEFAULT_PORT, withBatchPosition } from '@koko/core';
 import { actorSchema, type Actor, type ActorInput } from './actor';
-import { allocateVniIn, allocateVnisIn, type NumberRange } from './allocate';
+import { allocateVnisIn, type NumberRange } from './allocate';
 import { slices } from './batches';
 import type { DbTransaction, KokoDatabase } from './database';
 import type { Prisma } from './generated/prisma/client';
@@ -19,7 +19,7 @@ import {
   type LinkSpec,
   type LinkStatusName,
 } from './link-spec';
-import { ensureNodeIn, ensureNodesIn } from './nodes';
+import { ensureNodesIn } from './nodes';
 import { uniqueViolationFields } from './prisma-errors';
 import { parseOrThrow } from './validate';
 
@@ -83,41 +83,8 @@ export async function createLink(
   const draft = parseOrThrow(linkDraftSchema, input.link, 'link');
   const actor = parseOrThrow(actorSchema, actorInput, 'actor');
   try {
-    return await db.write(async (transaction) => {
-      const lab = await transaction.lab.findUnique({ where: { id: input.labId }, select: { id: true, name: true } });
-      if (!lab) throw new KokoError('not-found', `lab ${quote(input.labId)} does not exist; create it or pick one from the list of labs`);
-
-      const endpoints = endpointsOfSpec(draft);
-      const hostIds = await hostIdsByNameIn(transaction, endpoints);
-      const nodeIds: string[] = [];
-      for (const endpoint of endpoints) nodeIds.push(await ensureNodeIn(transaction, hostIds.get(endpoint.host)!, endpoint.node));
-
-      const spec: LinkSpec = {
-        ...draft,
-        id: draft.id ?? newLinkId(),
-        ...(draft.kind === 'vxlan' && { vni: draft.vni ?? (await allocateVniIn(transaction, options.vniRange)) }),
-      };
-      const row = await transaction.link.create({
-        data: {
-          ...linkColumns(lab.id, spec),
-          endpoints: { create: endpoints.map((endpoint, index) => endpointColumns(index === 0 ? 'a' : 'b', nodeIds[index]!, endpoint)) },
-        },
-        include: LINK_INCLUDE,
-      });
-      const record = linkRecordOf(row);
-      await appendHistoryIn(transaction, {
-        actor,
-        action: 'link.create',
-        summary: `added ${describeLink(record)}`,
-        labId: lab.id,
-        labName: lab.name,
-        linkId: record.id,
-        before: null,
-        after: snapshotOf(record),
-        outcome: 'pending',
-      });
-      return record;
-    });
+    const [record] = await storeLinks(db, input.labId, [draft], actor, options);
+    return record!;
   } catch (error) {
     const fields = uniqueViolationFields(error);
     if (fields === undefined) throw error;
@@ -138,60 +105,18 @@ export async function createLinks(
   options: CreateLinkOptions = {},
 ): Promise<LinkRecord[]> {
   const count = input.links.length;
-  const drafts = input.links.map((link, index) => inBatchSync(index, count, () => parseOrThrow(linkDraftSchema, link, 'link')));
+  const drafts = input.links.map((link, index) => {
+    try {
+      return parseOrThrow(linkDraftSchema, link, 'link');
+    } catch (error) {
+      throw withBatchPosition(error, index, count);
+    }
+  });
   const actor = parseOrThrow(actorSchema, actorInput, 'actor');
   rejectRepeatsInBatch(drafts);
 
   try {
-    return await db.write(async (transaction) => {
-      const lab = await transaction.lab.findUnique({ where: { id: input.labId }, select: { id: true, name: true } });
-      if (!lab) throw new KokoError('not-found', `lab ${quote(input.labId)} does not exist; create it or pick one from the list of labs`);
-
-      const endpoints = drafts.flatMap((draft) => endpointsOfSpec(draft));
-      const hostIds = await hostIdsByNameIn(transaction, endpoints);
-      const nodeIds = await ensureNodesIn(transaction, hostIds, endpoints);
-      const named = new Set(drafts.flatMap((draft) => (draft.vni === undefined ? [] : [draft.vni])));
-      const needVni = drafts.filter((draft) => draft.kind === 'vxlan' && draft.vni === undefined).length;
-      const vnis = await allocateVnisIn(transaction, needVni, named, options.vniRange);
-
-      let nextVni = 0;
-      const specs: LinkSpec[] = drafts.map((draft) => ({
-        ...draft,
-        id: draft.id ?? newLinkId(),
-        ...(draft.kind === 'vxlan' && { vni: draft.vni ?? vnis[nextVni++]! }),
-      }));
-      await transaction.link.createMany({ data: specs.map((spec) => linkColumns(lab.id, spec)) });
-      await transaction.linkEndpoint.createMany({
-        data: specs.flatMap((spec) =>
-          endpointsOfSpec(spec).map((endpoint, index) => ({
-            linkId: spec.id,
-            ...endpointColumns(index === 0 ? 'a' : 'b', nodeIds.get(nodeKeyText(endpoint.host, endpoint.node))!, endpoint),
-          })),
-        ),
-      });
-
-      const byId = new Map<string, LinkRecord>();
-      for (const ids of slices(specs.map((spec) => spec.id))) {
-        for (const row of await transaction.link.findMany({ where: { id: { in: ids } }, include: LINK_INCLUDE })) byId.set(row.id, linkRecordOf(row));
-      }
-      const records = specs.map((spec) => byId.get(spec.id)!);
-      await transaction.historyEntry.createMany({
-        data: records.map((record) =>
-          historyRow({
-            actor,
-            action: 'link.create',
-            summary: `added ${describeLink(record)}`,
-            labId: lab.id,
-            labName: lab.name,
-            linkId: record.id,
-            before: null,
-            after: snapshotOf(record),
-            outcome: 'pending',
-          }),
-        ),
-      });
-      return records;
-    });
+    return await storeLinks(db, input.labId, drafts, actor, options);
   } catch (error) {
     const fields = uniqueViolationFields(error);
     if (fields === undefined) throw error;
@@ -199,18 +124,57 @@ export async function createLinks(
   }
 }
 
-/** Runs `step` and prefixes a KokoError it throws with the position of the link in its batch. */
-function inBatchSync<T>(index: number, count: number, step: () => T): T {
-  try {
-    return step();
-  } catch (error) {
-    throw inBatchError(index, count, error);
-  }
-}
+/**
+ * Stores drafts as pending links in one write transaction, with a history entry each, and returns
+ * them in order. A unique-index violation is thrown as Prisma raised it, for the caller to explain.
+ */
+async function storeLinks(db: KokoDatabase, labId: string, drafts: LinkDraft[], actor: Actor, options: CreateLinkOptions): Promise<LinkRecord[]> {
+  return db.write(async (transaction) => {
+    const lab = await transaction.lab.findUnique({ where: { id: labId }, select: { id: true, name: true } });
+    if (!lab) throw new KokoError('not-found', `lab ${quote(labId)} does not exist; create it or pick one from the list of labs`);
 
-function inBatchError(index: number, count: number, error: unknown): unknown {
-  if (!isKokoError(error)) return error;
-  return new KokoError(error.code, `link ${index + 1} of ${count}: ${error.message}`, `links.${index}${error.field ? `.${error.field}` : ''}`);
+    const endpoints = drafts.flatMap((draft) => endpointsOfSpec(draft));
+    const hostIds = await hostIdsByNameIn(transaction, endpoints);
+    const nodeIds = await ensureNodesIn(transaction, hostIds, endpoints);
+    const named = new Set(drafts.flatMap((draft) => (draft.vni === undefined ? [] : [draft.vni])));
+    const needVni = drafts.filter((draft) => draft.kind === 'vxlan' && draft.vni === undefined).length;
+    const vnis = await allocateVnisIn(transaction, needVni, named, options.vniRange);
+
+    let nextVni = 0;
+    const specs: LinkSpec[] = drafts.map((draft) => ({
+      ...draft,
+      id: draft.id ?? newLinkId(),
+      ...(draft.kind === 'vxlan' && { vni: draft.vni ?? vnis[nextVni++]! }),
+    }));
+    await transaction.link.createMany({ data: specs.map((spec) => linkColumns(lab.id, spec)) });
+    await transaction.linkEndpoint.createMany({
+      data: specs.flatMap((spec) =>
+        endpointsOfSpec(spec).map((endpoint, index) => ({
+          linkId: spec.id,
+          ...endpointColumns(index === 0 ? 'a' : 'b', nodeIds.get(nodeKeyText(endpoint.host, endpoint.node))!, endpoint),
+        })),
+      ),
+    });
+
+    const stored = await loadLinksIn(transaction, specs.map((spec) => spec.id));
+    const records = specs.map((spec) => stored.get(spec.id)!);
+    await transaction.historyEntry.createMany({
+      data: records.map((record) =>
+        historyRow({
+          actor,
+          action: 'link.create',
+          summary: `added ${describeLink(record)}`,
+          labId: lab.id,
+          labName: lab.name,
+          linkId: record.id,
+          before: null,
+          after: snapshotOf(record),
+          outcome: 'pending',
+        }),
+      ),
+    });
+    return records;
+  });
 }
 
 /** Rejects a batch that names one link id, one VNI or one interface of a node twice, before anything is stored. */
@@ -222,7 +186,7 @@ function rejectRepeatsInBatch(drafts: LinkDraft[]): void {
       firstUse.set(key, index);
       return;
     }
-    throw inBatchError(index, drafts.length, new KokoError('conflict', `${subject} is already in link ${first + 1} of the batch; give each link its own`, field));
+    throw withBatchPosition(new KokoError('conflict', `${subject} is already in link ${first + 1} of the batch; give each link its own`, field), index, drafts.length);
   };
 
   for (const [index, draft] of drafts.entries()) {
@@ -243,7 +207,7 @@ async function explainBatchConflict(db: KokoDatabase, fields: string[], drafts: 
       (fields.includes('ifname') && (await Promise.all(endpoints.map((endpoint) => findInterfaceHolder(db, endpoint)))).some(Boolean)) ||
       (fields.includes('vni') && draft.vni !== undefined && (await db.read((client) => client.link.count({ where: { vni: draft.vni } }))) > 0) ||
       (fields.includes('id') && draft.id !== undefined && (await db.read((client) => client.link.count({ where: { id: draft.id } }))) > 0);
-    if (clash) return inBatchError(index, drafts.length, await explainLinkConflict(db, fields, draft.id, draft.vni, endpoints));
+    if (clash) return withBatchPosition(await explainLinkConflict(db, fields, draft.id, draft.vni, endpoints), index, drafts.length);
   }
   return new KokoError('conflict', `a link of the batch clashes with a stored one on ${fields.join(', ')}; try again`);
 }

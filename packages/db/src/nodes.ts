@@ -104,18 +104,6 @@ export async function syncNodes(db: KokoDatabase, hostId: string, inventory: Nod
   });
 }
 
-/** Returns the row of a node, creating it (not present, no position) when no inventory listed it yet. */
-export async function ensureNodeIn(transaction: DbTransaction, hostId: string, node: NodeRef): Promise<string> {
-  const key = nodeKeyOf(node);
-  const row = await transaction.node.upsert({
-    where: { hostId_kind_name: { hostId, kind: key.kind, name: key.name } },
-    create: { hostId, kind: key.kind, name: key.name },
-    update: {},
-    select: { id: true },
-  });
-  return row.id;
-}
-
 export interface NodeFilter {
   hostId?: string;
   present?: boolean;

@@ -1,5 +1,5 @@
 import type { InterfaceStats, PlanResult } from '@koko/agent-api';
-import { describeNode, isKokoError, KokoError, newLinkId, quote, withField } from '@koko/core';
+import { describeNode, isKokoError, KokoError, newLinkId, quote, withBatchPosition, withField } from '@koko/core';
 import {
   createLink,
   createLinks,
@@ -404,8 +404,7 @@ async function inBatch<T>(index: number, count: number, step: () => Promise<T>):
   try {
     return await step();
   } catch (error) {
-    if (!isKokoError(error)) throw error;
-    throw new KokoError(error.code, `link ${index + 1} of ${count}: ${error.message}`, `links.${index}${error.field ? `.${error.field}` : ''}`);
+    throw withBatchPosition(error, index, count);
   }
 }
 

@@ -3,7 +3,7 @@
 // build or its sources changed since, and serves it with `next start`. SIGINT or SIGTERM stops both child processes.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
@@ -158,8 +158,8 @@ async function requireFreePort(host: string, port: number): Promise<void> {
 function buildReason(forced: boolean): string | undefined {
   if (forced) return '--build was given';
   const buildIdFile = join(WEB_APP, '.next', 'BUILD_ID');
-  if (!existsSync(buildIdFile)) return 'there is no build yet';
   const changed = staleBuildCause(buildIdFile, BUILD_SOURCES);
+  if (changed === buildIdFile) return 'there is no build yet';
   return changed === undefined ? undefined : `${relative(REPOSITORY, changed)} changed since the last build`;
 }
 

@@ -1,13 +1,7 @@
+import type { InterfaceCounters } from '@koko/agent-api';
+
 /** Counters and state of one link end, as the agent read them just now. */
-export interface EndCounters {
-  state: string;
-  rxBytes: number;
-  rxPackets: number;
-  txBytes: number;
-  txPackets: number;
-  rxDropped: number;
-  txDropped: number;
-}
+export type EndCounters = InterfaceCounters & { state: string };
 
 /** Details of a link that the panel shows beyond the edge itself. */
 export interface LinkDetails {
@@ -31,7 +25,7 @@ export interface LinkDetailInput {
   lastError: string | null;
   endpoints: { nodeId: string; ifname: string }[];
   /** One entry per endpoint, in the same order. */
-  stats: { ifname: string; stats: { state: string; counters: Omit<EndCounters, 'state'> } | null; error: string | null }[];
+  stats: { ifname: string; stats: { state: string; counters: InterfaceCounters } | null; error: string | null }[];
 }
 
 export function endKey(nodeId: string, ifname: string): string {

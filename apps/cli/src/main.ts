@@ -52,10 +52,9 @@ async function runDelete(command: Extract<KokoCommand, { action: 'delete' }>): P
   }
   const result = await applyPlan(plan);
   const text = plan.summary.map((line) => `${line.replace(/^delete/, 'deleted')}\n`).join('');
-  // koko deletes what it is asked to, but says so when the interface was not one of its own.
-  for (const deleted of plan.interfaces.filter((entry) => entry.linkId === undefined)) {
-    if (!flags.json) process.stderr.write(`koko: note: ${deleted.ifname} in ${deleted.namespace} was not made by koko\n`);
-  }
+  // koko deletes the interfaces it is given, and prints a note for each one it did not make.
+  const foreign = flags.json ? [] : plan.interfaces.filter((entry) => entry.linkId === undefined);
+  for (const deleted of foreign) process.stderr.write(`koko: note: ${deleted.ifname} in ${deleted.namespace} was not made by koko\n`);
   print(flags.json, { ok: true, action: 'delete', dryRun: false, deleted: plan.interfaces, ...result }, text);
 }
 

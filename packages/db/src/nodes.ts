@@ -178,15 +178,15 @@ export async function ensureNodesIn(
   hostIds: Map<string, string>,
   items: { host: string; node: NodeRef }[],
 ): Promise<Map<string, string>> {
-  const wanted = new Map(items.map((item) => [nodeKeyText(item.host, item.node), item]));
-  const hostIdList = [...new Set([...wanted.values()].map((item) => hostIds.get(item.host)!))];
+  const requested = new Map(items.map((item) => [nodeKeyText(item.host, item.node), item]));
+  const hostIdList = [...new Set([...requested.values()].map((item) => hostIds.get(item.host)!))];
   const load = async () => {
     const rows = await transaction.node.findMany({ where: { hostId: { in: hostIdList } }, select: { id: true, kind: true, name: true, host: { select: { name: true } } } });
     return new Map(rows.map((row) => [`${row.host.name}/${row.kind}/${row.name}`, row.id]));
   };
 
   const existing = await load();
-  const missing = [...wanted.entries()].filter(([key]) => !existing.has(key));
+  const missing = [...requested.entries()].filter(([key]) => !existing.has(key));
   if (missing.length === 0) return existing;
   await transaction.node.createMany({
     data: missing.map(([, item]) => ({ hostId: hostIds.get(item.host)!, ...nodeKeyOf(item.node) })),

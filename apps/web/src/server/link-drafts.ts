@@ -78,7 +78,7 @@ export class LinkDrafter {
   /**
    * Rejects a given interface name that the node's last inventory lists. A name a stored link uses
    * gets the same conflict as storing it would. Any other listed name belongs to an interface koko
-   * did not make, and the agent would refuse to create over it.
+   * did not make, and the agent would reject a new interface with that name.
    */
   async #requireNameFree(node: NodeRecord, ifname: string | undefined, side: 'a' | 'b'): Promise<void> {
     if (ifname === undefined || !node.interfaces.includes(ifname)) return;

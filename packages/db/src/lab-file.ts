@@ -6,7 +6,7 @@ import { historyRow } from './history';
 import { createLabIn, labPoolSchema, labRecordOf, type LabRecord } from './labs';
 import { LINK_INCLUDE, linkRecordOf, specOf, type LinkRecord } from './link-record';
 import { endpointsOfSpec, linkSpecSchema, nodeKeyText, nodeRefOf, type EndpointSpec, type LinkSpec } from './link-spec';
-import { describeLink, endpointColumns, hostIdsByNameIn, linkColumns } from './links';
+import { describeLink, hostIdsByNameIn, insertLinksIn } from './links';
 import { hostNameSchema, labNameSchema } from './names';
 import { ensureNodesIn, nodePositionSchema } from './nodes';
 import { slices } from './batches';
@@ -120,15 +120,7 @@ export async function importLab(db: KokoDatabase, input: unknown, actorInput: Ac
       const links = file.links.map((link) => ({ ...link, id: renamedLinks[link.id] ?? link.id }));
 
       const lab = await createLabIn(transaction, { name, description: file.lab.description, pool: file.lab.pool }, actor, 'lab.import', `imported lab ${name} with ${links.length} link(s)`);
-      await transaction.link.createMany({ data: links.map((link) => linkColumns(lab.id, link)) });
-      await transaction.linkEndpoint.createMany({
-        data: links.flatMap((link) =>
-          endpointsOfSpec(link).map((endpoint, index) => ({
-            linkId: link.id,
-            ...endpointColumns(index === 0 ? 'a' : 'b', nodeIds.get(nodeKeyText(endpoint.host, endpoint.node))!, endpoint),
-          })),
-        ),
-      });
+      await insertLinksIn(transaction, lab.id, links, nodeIds);
 
       const records = (await transaction.link.findMany({ where: { labId: lab.id }, include: LINK_INCLUDE, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map(linkRecordOf);
       const byId = new Map(records.map((record) => [record.id, record]));

@@ -41,7 +41,7 @@ export async function hostIdsByNameIn(transaction: DbTransaction, items: { host:
 }
 
 /** Builds the columns of one link row from a spec whose id and VNI are settled. */
-export function linkColumns(labId: string, link: LinkSpec): Prisma.LinkCreateManyInput {
+function linkColumns(labId: string, link: LinkSpec): Prisma.LinkCreateManyInput {
   return {
     id: link.id,
     labId,
@@ -56,7 +56,7 @@ export function linkColumns(labId: string, link: LinkSpec): Prisma.LinkCreateMan
 }
 
 /** Builds the columns of one endpoint row. */
-export function endpointColumns(side: 'a' | 'b', nodeId: string, endpoint: EndpointSpec) {
+function endpointColumns(side: 'a' | 'b', nodeId: string, endpoint: EndpointSpec) {
   return {
     side,
     nodeId,
@@ -125,6 +125,22 @@ export async function createLinks(
 }
 
 /**
+ * Inserts the rows of links whose id and VNI are settled, and of their endpoints, into lab `labId`.
+ * `nodeIds` maps each end's node key text to its node row, as ensureNodesIn returns it.
+ */
+export async function insertLinksIn(transaction: DbTransaction, labId: string, specs: LinkSpec[], nodeIds: Map<string, string>): Promise<void> {
+  await transaction.link.createMany({ data: specs.map((spec) => linkColumns(labId, spec)) });
+  await transaction.linkEndpoint.createMany({
+    data: specs.flatMap((spec) =>
+      endpointsOfSpec(spec).map((endpoint, index) => ({
+        linkId: spec.id,
+        ...endpointColumns(index === 0 ? 'a' : 'b', nodeIds.get(nodeKeyText(endpoint.host, endpoint.node))!, endpoint),
+      })),
+    ),
+  });
+}
+
+/**
  * Stores drafts as pending links in one write transaction, with a history entry each, and returns
  * them in order. A unique-index violation is thrown as Prisma raised it, for the caller to explain.
  */
@@ -146,15 +162,7 @@ async function storeLinks(db: KokoDatabase, labId: string, drafts: LinkDraft[], 
       id: draft.id ?? newLinkId(),
       ...(draft.kind === 'vxlan' && { vni: draft.vni ?? vnis[nextVni++]! }),
     }));
-    await transaction.link.createMany({ data: specs.map((spec) => linkColumns(lab.id, spec)) });
-    await transaction.linkEndpoint.createMany({
-      data: specs.flatMap((spec) =>
-        endpointsOfSpec(spec).map((endpoint, index) => ({
-          linkId: spec.id,
-          ...endpointColumns(index === 0 ? 'a' : 'b', nodeIds.get(nodeKeyText(endpoint.host, endpoint.node))!, endpoint),
-        })),
-      ),
-    });
+    await insertLinksIn(transaction, lab.id, specs, nodeIds);
 
     const stored = await loadLinksIn(transaction, specs.map((spec) => spec.id));
     const records = specs.map((spec) => stored.get(spec.id)!);
